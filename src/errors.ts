@@ -1,0 +1,61 @@
+/**
+ * Every reason the gateway refuses a request, as a stable machine code.
+ *
+ * Codes are part of the public contract: clients may `switch` on them, and they
+ * appear as `code` in every `application/problem+json` body.
+ */
+export type EdgeAuthErrorCode =
+  // 400: the request itself is unusable (RFC 6750 `invalid_request`).
+  | 'credentials_malformed'
+  | 'credentials_conflict'
+  | 'path_invalid'
+  // 401: no credential, or one that proves nothing (RFC 6750 `invalid_token`).
+  | 'credentials_missing'
+  | 'credentials_unsupported'
+  | 'api_key_unknown'
+  | 'api_key_expired'
+  // 403: a valid credential that may not do this (RFC 6750 `insufficient_scope`).
+  | 'permission_denied'
+  // Routing.
+  | 'route_not_found'
+  | 'method_not_allowed'
+  // Infrastructure: never a credential failure.
+  | 'keyset_unavailable'
+  | 'origin_unreachable'
+  | 'origin_timeout'
+
+/**
+ * The one error class the gateway throws for a refused request.
+ *
+ * `message` is written for operators and never contains credential material;
+ * the wire response is derived from `code` alone (see `problemResponse`).
+ *
+ * @example
+ * ```ts
+ * try { await verify() } catch (err) {
+ *   if (err instanceof EdgeAuthError && err.code === 'api_key_expired') renew()
+ * }
+ * ```
+ */
+export class EdgeAuthError extends Error {
+  override readonly name = 'EdgeAuthError'
+  readonly code: EdgeAuthErrorCode
+  /** Extra fields for the response, e.g. `allow` for 405 or `retryAfterSeconds` for 503. */
+  readonly details: EdgeAuthErrorDetails
+
+  constructor(code: EdgeAuthErrorCode, message: string, details: EdgeAuthErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.details = details
+  }
+}
+
+/** Optional facts that shape the wire response of an {@link EdgeAuthError}. */
+export interface EdgeAuthErrorDetails {
+  /** Methods the matched route accepts; sent as `Allow` with 405. */
+  allow?: readonly string[]
+  /** Seconds a client should wait; sent as `Retry-After` with 503. */
+  retryAfterSeconds?: number
+  /** The permission set that would have allowed the call; sent as the challenge `scope` with 403. */
+  requiredScope?: string
+}

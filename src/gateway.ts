@@ -1,0 +1,125 @@
+import { Hono, type Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { EdgeAuthError } from './errors.js'
+import { edgeAuth, refusal, requestIdOf } from './middleware/edge-auth.js'
+import type { EdgeAuthOptions } from './middleware/options.js'
+import type { KeySetStore } from './keyset/store.js'
+import { forwardToOrigin } from './proxy/forward.js'
+import { matchRoute, type RouteMatch } from './proxy/match-route.js'
+import { normalizePath } from './proxy/normalize-path.js'
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The route the gateway matched, with the normalised path. */
+    edgeRoute: RouteMatch & { path: string }
+    /** The code of the refusal, when the gateway refused the request. */
+    edgeRefusal: string
+  }
+}
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** The key set, as for {@link edgeAuth}. */
+  keySet: (c: Context) => KeySetStore
+  /** The credential sent as `X-Auth-Token` to private origins; read per request (Worker secrets live in `env`). */
+  originToken: (c: Context) => string | undefined
+  /** Milliseconds to wait for an origin's response headers. Default 30000. */
+  originTimeoutMs?: number
+  realm?: string
+  fullAccessAllowsInvoke?: boolean
+  clock?: () => number
+  /** Outbound fetch, for tests. Default the global `fetch`. */
+  fetch?: typeof fetch
+  /** Where access-log lines go (one JSON object a request; never a credential). Default `console.log`. */
+  log?: (line: Record<string, unknown>) => void
+}
+
+/**
+ * The gateway as a Hono app: normalise the path, match a route from the key
+ * set, authenticate and authorise with {@link edgeAuth}, forward to the origin.
+ *
+ * @throws {TypeError} naming a bad option.
+ */
+export function createGateway(options: GatewayOptions): Hono {
+  const realm = options.realm ?? 'edge-auth-gateway'
+  const timeoutMs = options.originTimeoutMs ?? 30_000
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError('createGateway: originTimeoutMs must be a positive integer')
+  const log = options.log ?? ((line) => console.log(JSON.stringify(line)))
+  const auth = edgeAuth({
+    keySet: options.keySet,
+    target: (c) => c.get('edgeRoute')?.route.target,
+    realm,
+    ...(options.fullAccessAllowsInvoke !== undefined ? { fullAccessAllowsInvoke: options.fullAccessAllowsInvoke } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  } satisfies EdgeAuthOptions)
+
+  const app = new Hono()
+
+  app.use(async function accessLog(c, next) {
+    const started = Date.now()
+    requestIdOf(c)
+    await next()
+    const route = c.get('edgeRoute')
+    const identity = c.get('edgeAuth')
+    log({
+      request_id: c.get('requestId'),
+      method: c.req.method,
+      // The normalised path only: query strings may carry tokens.
+      path: route?.path ?? null,
+      route: route?.route.id ?? null,
+      status: c.res.status,
+      code: c.get('edgeRefusal') ?? null,
+      auth_method: identity?.method ?? null,
+      principal: identity?.principal.id ?? null,
+      credential_id: identity?.credentialId ?? null,
+      duration_ms: Date.now() - started,
+    })
+  })
+
+  app.use(async function routeMatch(c, next) {
+    try {
+      const path = normalizePath(new URL(c.req.url).pathname)
+      const keySet = await options.keySet(c).current({ waitUntil: (p) => c.executionCtx.waitUntil(p) })
+      c.set('edgeRoute', { ...matchRoute(keySet.routes, path, c.req.method), path })
+    } catch (error) {
+      throw refusal(c, error, realm)
+    }
+    await next()
+  })
+
+  app.use(auth)
+
+  app.all('*', async function forward(c) {
+    const route = c.get('edgeRoute')
+    try {
+      return await forwardToOrigin(c.req.raw, {
+        match: route,
+        path: route.path,
+        identity: c.get('edgeAuth'),
+        requestId: c.get('requestId'),
+        originToken: options.originToken(c),
+        timeoutMs,
+        credentialQueryParameters: [],
+        credentialCookies: [],
+        clientIp: c.req.header('cf-connecting-ip'),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+    } catch (error) {
+      throw refusal(c, error, realm)
+    }
+  })
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      if (error.cause instanceof EdgeAuthError) c.set('edgeRefusal', error.cause.code)
+      return error.getResponse()
+    }
+    // An unexpected failure: log its message (never request material) and answer a bare 500.
+    log({ request_id: c.get('requestId'), error: error instanceof Error ? error.message : String(error) })
+    return c.json({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal_error', request_id: c.get('requestId') }, 500, {
+      'content-type': 'application/problem+json',
+    })
+  })
+
+  return app
+}

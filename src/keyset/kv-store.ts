@@ -1,0 +1,209 @@
+import * as v from 'valibot'
+import { EdgeAuthError } from '../errors.js'
+import { KV_MIN_CACHE_TTL_SECONDS, kvKeys } from './kv-keys.js'
+import {
+  ApiKeyShardSchema,
+  ConfigPartSchema,
+  ManifestSchema,
+  type ApiKeyShard,
+  type ConfigPart,
+  type Manifest,
+} from './schema.js'
+import type { KeySetStore, KeySetView, StoreContext } from './store.js'
+
+/** The subset of a Workers KV binding the store reads. */
+export interface KeySetKvReader {
+  get(key: string, options: { type: 'text'; cacheTtl?: number }): Promise<string | null>
+}
+
+/** Options of {@link KvKeySetStore}; every field has a default. */
+export interface KvKeySetStoreOptions {
+  /** Seconds a snapshot in memory is used before the manifest is checked again, in the background. Default 30. */
+  memoryTtlSeconds?: number
+  /**
+   * Seconds since the manifest was last read successfully after which requests stop
+   * being served from memory and wait for KV; if KV still cannot be read they get 503.
+   * Default 3600.
+   */
+  maxStalenessSeconds?: number
+  /** `cacheTtl` of manifest reads, in seconds; KV's minimum is 30. Default 30. */
+  manifestCacheTtlSeconds?: number
+  /** `cacheTtl` of part reads, in seconds (parts are immutable). Default 3600. */
+  partCacheTtlSeconds?: number
+  /** Parsed parts kept in memory, least recently used evicted first. Default 512. */
+  maxCachedParts?: number
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number
+}
+
+interface Loaded {
+  manifest: Manifest
+  view: KeySetView
+  /** When the manifest was last read and found valid (ms). */
+  confirmedAt: number
+}
+
+/** Refreshes that started this long ago are presumed lost (their request's context ended). */
+const REFRESH_ABANDONED_MS = 10_000
+
+/**
+ * The key set as a Worker reads it: from Workers KV, through module memory.
+ *
+ * A warm request reads no KV: the snapshot and the parts already parsed are in
+ * memory, and once `memoryTtlSeconds` pass the manifest is re-read in the
+ * background (`waitUntil`). A cold request reads the manifest, the config part
+ * and one API-key shard, with its own promises: no request ever awaits work
+ * another request started (the Workers runtime forbids I/O across requests).
+ *
+ * @throws {TypeError} from the constructor when an option is out of range,
+ *   including a cache TTL under KV's 30-second minimum.
+ * @example
+ * ```ts
+ * const store = new KvKeySetStore(env.KEYSET, { memoryTtlSeconds: 30 })
+ * ```
+ */
+export class KvKeySetStore implements KeySetStore {
+  readonly #kv: KeySetKvReader
+  readonly #memoryTtlMs: number
+  readonly #maxStalenessMs: number
+  readonly #manifestCacheTtl: number
+  readonly #partCacheTtl: number
+  readonly #maxCachedParts: number
+  readonly #clock: () => number
+  readonly #parts = new Map<string, unknown>()
+  #loaded: Loaded | undefined
+  #refreshStartedAt: number | undefined
+  #lastError: string | undefined
+
+  constructor(kv: KeySetKvReader, options: KvKeySetStoreOptions = {}) {
+    this.#kv = kv
+    this.#memoryTtlMs = 1000 * positive('memoryTtlSeconds', options.memoryTtlSeconds ?? 30)
+    this.#maxStalenessMs = 1000 * positive('maxStalenessSeconds', options.maxStalenessSeconds ?? 3600)
+    if (this.#maxStalenessMs < this.#memoryTtlMs) {
+      throw new TypeError('KvKeySetStore: maxStalenessSeconds must not be less than memoryTtlSeconds')
+    }
+    this.#manifestCacheTtl = kvCacheTtl('manifestCacheTtlSeconds', options.manifestCacheTtlSeconds ?? 30)
+    this.#partCacheTtl = kvCacheTtl('partCacheTtlSeconds', options.partCacheTtlSeconds ?? 3600)
+    this.#maxCachedParts = positive('maxCachedParts', options.maxCachedParts ?? 512)
+    this.#clock = options.clock ?? Date.now
+  }
+
+  /** The last background refresh failure, if the latest attempt failed (no credential material). */
+  get lastError(): string | undefined {
+    return this.#lastError
+  }
+
+  async current(context: StoreContext): Promise<KeySetView> {
+    const now = this.#clock()
+    const loaded = this.#loaded
+    if (loaded) {
+      const age = now - loaded.confirmedAt
+      if (age < this.#memoryTtlMs) return loaded.view
+      if (age < this.#maxStalenessMs) {
+        const started = this.#refreshStartedAt
+        if (started === undefined || now - started > REFRESH_ABANDONED_MS) {
+          this.#refreshStartedAt = now
+          context.waitUntil(this.#refresh().catch(() => undefined).finally(() => (this.#refreshStartedAt = undefined)))
+        }
+        return loaded.view
+      }
+    }
+    try {
+      return (await this.#refresh()).view
+    } catch (cause) {
+      throw new EdgeAuthError('keyset_unavailable', `key set unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
+    }
+  }
+
+  async #refresh(): Promise<Loaded> {
+    try {
+      const text = await this.#kv.get(kvKeys.manifest, { type: 'text', cacheTtl: this.#manifestCacheTtl })
+      if (text === null) throw new Error('no key set has been written yet (manifest missing)')
+      const manifest = parseJson(ManifestSchema, text, 'manifest')
+      const now = this.#clock()
+      const previous = this.#loaded
+      if (previous && previous.manifest.snapshotId === manifest.snapshotId) {
+        previous.confirmedAt = Math.max(previous.confirmedAt, now)
+        this.#lastError = undefined
+        return previous
+      }
+      const config = await this.#part(manifest.config, ConfigPartSchema, 'config')
+      const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now }
+      // A slower refresh must not replace a newer snapshot that finished first.
+      if (!this.#loaded || this.#loaded.confirmedAt <= now) this.#loaded = loaded
+      this.#lastError = undefined
+      return loaded
+    } catch (error) {
+      this.#lastError = describe(error)
+      throw error
+    }
+  }
+
+  #view(manifest: Manifest, config: ConfigPart): KeySetView {
+    const { prefixLength, shards } = manifest.apiKeys
+    return {
+      snapshotId: manifest.snapshotId,
+      generatedAt: manifest.generatedAt,
+      routes: config.routes,
+      organizationOf: (projectId) => (Object.hasOwn(config.projects, projectId) ? config.projects[projectId] : undefined),
+      findApiKey: async (digest) => {
+        const hash = shards[digest.slice(0, prefixLength)]
+        if (hash === undefined) return undefined
+        let shard: ApiKeyShard
+        try {
+          shard = await this.#part(hash, ApiKeyShardSchema, 'api-key shard')
+        } catch (cause) {
+          throw new EdgeAuthError('keyset_unavailable', `key set shard unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
+        }
+        return Object.hasOwn(shard.keys, digest) ? shard.keys[digest] : undefined
+      },
+    }
+  }
+
+  async #part<S extends v.GenericSchema>(hash: string, schema: S, what: string): Promise<v.InferOutput<S>> {
+    const cached = this.#parts.get(hash)
+    if (cached !== undefined) {
+      // Refresh its place in the LRU order.
+      this.#parts.delete(hash)
+      this.#parts.set(hash, cached)
+      return cached as v.InferOutput<S>
+    }
+    const text = await this.#kv.get(kvKeys.part(hash), { type: 'text', cacheTtl: this.#partCacheTtl })
+    if (text === null) throw new Error(`${what} part ${hash} is missing`)
+    const parsed = parseJson(schema, text, `${what} part ${hash}`)
+    this.#parts.set(hash, parsed)
+    if (this.#parts.size > this.#maxCachedParts) {
+      const oldest = this.#parts.keys().next().value
+      if (oldest !== undefined) this.#parts.delete(oldest)
+    }
+    return parsed
+  }
+}
+
+function parseJson<S extends v.GenericSchema>(schema: S, text: string, what: string): v.InferOutput<S> {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    throw new Error(`${what} is not valid JSON`)
+  }
+  const result = v.safeParse(schema, json)
+  if (!result.success) throw new Error(`${what} does not fit the schema: ${v.summarize(result.issues).slice(0, 300)}`)
+  return result.output
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`KvKeySetStore: ${name} must be a positive number, got ${value}`)
+  return value
+}
+
+function kvCacheTtl(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < KV_MIN_CACHE_TTL_SECONDS) {
+    throw new TypeError(`KvKeySetStore: ${name} must be an integer of at least ${KV_MIN_CACHE_TTL_SECONDS} (the Workers KV minimum cacheTtl), got ${value}`)
+  }
+  return value
+}

@@ -1,0 +1,34 @@
+import * as v from 'valibot'
+import { ApiKeyRecordSchema, ConfigPartSchema, type ApiKeyRecord, type KeySetSource } from './schema.js'
+import type { KeySetStore, KeySetView } from './store.js'
+
+/**
+ * A key-set store that serves one fixed snapshot from memory: for Hono apps on
+ * Node, Bun or Deno, and for tests. The snapshot is validated once, here.
+ *
+ * @throws {TypeError} when the snapshot does not fit the key-set schema.
+ * @example
+ * ```ts
+ * app.use('/api/*', edgeAuth({ keySet: staticKeySet(snapshot), target }))
+ * ```
+ */
+export function staticKeySet(source: KeySetSource, snapshotId = 'static'): KeySetStore {
+  const config = v.safeParse(ConfigPartSchema, { routes: source.routes, projects: source.projects })
+  if (!config.success) throw new TypeError(`staticKeySet: invalid snapshot: ${v.summarize(config.issues)}`)
+  const keys = new Map<string, ApiKeyRecord>()
+  for (const [digest, record] of Object.entries(source.apiKeys)) {
+    const parsed = v.safeParse(ApiKeyRecordSchema, record)
+    if (!parsed.success || !/^[0-9a-f]{64}$/.test(digest)) {
+      throw new TypeError(`staticKeySet: invalid API key entry ${parsed.success ? digest.slice(0, 8) : ''}…`)
+    }
+    keys.set(digest, parsed.output)
+  }
+  const view: KeySetView = {
+    snapshotId,
+    generatedAt: new Date().toISOString(),
+    routes: config.output.routes,
+    organizationOf: (projectId) => config.output.projects[projectId],
+    findApiKey: async (digest) => keys.get(digest),
+  }
+  return { current: async () => view }
+}

@@ -1,0 +1,161 @@
+import * as v from 'valibot'
+import { canonicalJson } from './canonical-json.js'
+import { sha256Hex } from './digest.js'
+import { kvKeys } from './kv-keys.js'
+import {
+  ApiKeyRecordSchema,
+  ConfigPartSchema,
+  KEYSET_SCHEMA_VERSION,
+  ManifestSchema,
+  Sha256HexSchema,
+  type KeySetSource,
+  type Manifest,
+} from './schema.js'
+
+/** The subset of a Workers KV binding the writer uses. */
+export interface KeySetKvWriter {
+  get(key: string, options: { type: 'text' }): Promise<string | null>
+  put(key: string, value: string): Promise<void>
+  delete(key: string): Promise<void>
+}
+
+/** Options of {@link writeKeySet}. */
+export interface WriteKeySetOptions {
+  /** Where the snapshot came from; recorded in the manifest. */
+  source: Manifest['source']
+  /** Most API keys a shard should hold; picks 16, 256 or 4,096 shards. Default 512. */
+  maxKeysPerShard?: number
+  /** Seconds a part stays in KV after it stopped being referenced, for readers of the previous manifest. Default 3600. */
+  retireGraceSeconds?: number
+  /** Parallel KV writes; a Worker may hold 6 connections open. Default 6. */
+  concurrency?: number
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: () => number
+}
+
+/** What {@link writeKeySet} did, in KV operations. */
+export interface WriteKeySetResult {
+  /** `false` when the stored snapshot already had this content: nothing was written. */
+  changed: boolean
+  snapshotId: string
+  apiKeys: number
+  shards: number
+  partsWritten: number
+  partsDeleted: number
+}
+
+/**
+ * Shards a snapshot into immutable, content-addressed parts and switches the
+ * manifest to it: parts first, manifest last, so a reader sees the old snapshot
+ * or the new one, never a mix. Writes nothing when the content is unchanged,
+ * and only the parts whose content changed otherwise (KV allows one write a
+ * second per key, and 1,000 writes a day on the free plan).
+ *
+ * @throws {TypeError} when the snapshot does not fit the key-set schema; nothing is written then.
+ * @example
+ * ```ts
+ * const result = await writeKeySet(env.KEYSET, snapshot, { source: 'sync' })
+ * ```
+ */
+export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, options: WriteKeySetOptions): Promise<WriteKeySetResult> {
+  const clock = options.clock ?? Date.now
+  const maxKeysPerShard = options.maxKeysPerShard ?? 512
+  const graceMs = 1000 * (options.retireGraceSeconds ?? 3600)
+
+  const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects })
+  if (!config.success) throw new TypeError(`writeKeySet: invalid routes or projects: ${v.summarize(config.issues)}`)
+  assertNoRouteConflicts(config.output.routes)
+
+  const digests = Object.keys(snapshot.apiKeys).sort()
+  const prefixLength = digests.length <= 16 * maxKeysPerShard ? 1 : digests.length <= 256 * maxKeysPerShard ? 2 : 3
+  const shardKeys = new Map<string, Record<string, unknown>>()
+  for (const digest of digests) {
+    if (!v.is(Sha256HexSchema, digest)) throw new TypeError('writeKeySet: an API key is not indexed by a lower-case SHA-256 hex digest')
+    const record = v.safeParse(ApiKeyRecordSchema, snapshot.apiKeys[digest])
+    if (!record.success) throw new TypeError(`writeKeySet: invalid API key ${digest.slice(0, 8)}…: ${v.summarize(record.issues)}`)
+    const prefix = digest.slice(0, prefixLength)
+    let keys = shardKeys.get(prefix)
+    if (!keys) shardKeys.set(prefix, (keys = {}))
+    keys[digest] = record.output
+  }
+
+  const parts = new Map<string, string>()
+  const addPart = async (value: unknown): Promise<string> => {
+    const text = canonicalJson(value)
+    const hash = (await sha256Hex(text)).slice(0, 32)
+    parts.set(hash, text)
+    return hash
+  }
+  const configHash = await addPart(config.output)
+  const shards: Record<string, string> = {}
+  for (const [prefix, keys] of [...shardKeys].sort(([a], [b]) => a.localeCompare(b))) {
+    shards[prefix] = await addPart({ keys })
+  }
+  const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, prefixLength, shards }))).slice(0, 32)
+
+  const previous = await readManifest(kv)
+  const now = clock()
+  const retiredBefore = previous?.retired ?? []
+  const expired = retiredBefore.filter((r) => now - Date.parse(r.since) >= graceMs && !parts.has(r.hash))
+  const result: WriteKeySetResult = { changed: false, snapshotId, apiKeys: digests.length, shards: shardKeys.size, partsWritten: 0, partsDeleted: 0 }
+  if (previous?.snapshotId === snapshotId && expired.length === 0) return result
+
+  const referencedBefore = new Set(previous ? [previous.config, ...Object.values(previous.apiKeys.shards)] : [])
+  const toWrite = [...parts].filter(([hash]) => !referencedBefore.has(hash))
+  await inParallel(toWrite, options.concurrency ?? 6, ([hash, text]) => kv.put(kvKeys.part(hash), text))
+
+  const sinceNow = new Date(now).toISOString()
+  const retired = [
+    ...retiredBefore.filter((r) => !expired.includes(r) && !parts.has(r.hash)),
+    ...[...referencedBefore].filter((hash) => !parts.has(hash) && !retiredBefore.some((r) => r.hash === hash)).map((hash) => ({ hash, since: sinceNow })),
+  ]
+  const manifest: Manifest = {
+    schema: KEYSET_SCHEMA_VERSION,
+    snapshotId,
+    generatedAt: previous?.snapshotId === snapshotId ? previous.generatedAt : sinceNow,
+    source: options.source,
+    config: configHash,
+    apiKeys: { count: digests.length, prefixLength, shards },
+    retired,
+  }
+  await kv.put(kvKeys.manifest, JSON.stringify(manifest))
+  await inParallel(expired, options.concurrency ?? 6, (r) => kv.delete(kvKeys.part(r.hash)))
+  return { ...result, changed: previous?.snapshotId !== snapshotId, partsWritten: toWrite.length, partsDeleted: expired.length }
+}
+
+/** Reads the current manifest, or `undefined` when none is written or it is unreadable. */
+export async function readManifest(kv: Pick<KeySetKvWriter, 'get'>): Promise<Manifest | undefined> {
+  const text = await kv.get(kvKeys.manifest, { type: 'text' })
+  if (text === null) return undefined
+  try {
+    const parsed = v.safeParse(ManifestSchema, JSON.parse(text))
+    return parsed.success ? parsed.output : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function assertNoRouteConflicts(routes: readonly { id: string; paths: string[]; methods?: string[] | undefined }[]): void {
+  const ids = new Set<string>()
+  const claimed = new Map<string, string>()
+  for (const route of routes) {
+    if (ids.has(route.id)) throw new TypeError(`writeKeySet: route id "${route.id}" is used twice`)
+    ids.add(route.id)
+    for (const path of route.paths) {
+      for (const method of route.methods ?? ['*']) {
+        const key = `${method} ${path}`
+        const other = claimed.get(key) ?? claimed.get(`* ${path}`) ?? (method === '*' ? [...claimed].find(([k]) => k.endsWith(` ${path}`))?.[1] : undefined)
+        if (other !== undefined) throw new TypeError(`writeKeySet: routes "${other}" and "${route.id}" both claim ${method === '*' ? 'every method' : method} on ${path}`)
+        claimed.set(key, route.id)
+      }
+    }
+  }
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}

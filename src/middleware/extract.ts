@@ -1,0 +1,104 @@
+import { EdgeAuthError } from '../errors.js'
+
+/** Where a credential was found; recorded for logs, never with the value. */
+export type CredentialLocation = 'x-auth-token' | 'authorization' | `query:${string}` | `cookie:${string}`
+
+/** The one credential a request carries, and everywhere it was found. */
+export interface ExtractedCredential {
+  value: string
+  locations: CredentialLocation[]
+}
+
+/** Where to look for credentials; header locations are always searched. */
+export interface CredentialSources {
+  /** Query parameters that may carry a token (off by default: URLs end up in logs). */
+  queryParameters: readonly string[]
+  /** Cookies that may carry a token (off by default). */
+  cookies: readonly string[]
+}
+
+// RFC 6750 §2.1 b64token, which also covers UUIDs and compact JWS.
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+const MAX_CREDENTIAL_LENGTH = 8192
+
+/**
+ * Collects the credential from `X-Auth-Token`, `Authorization: Bearer` (scheme
+ * case-insensitive, RFC 7235 §2.1) and any opted-in query parameters and cookies.
+ * The same value in several places is one credential; different values are refused.
+ *
+ * @returns `undefined` when the request carries no credential at all.
+ * @throws {EdgeAuthError} `credentials_malformed` for a value that is not a token,
+ *   `credentials_conflict` for two different values.
+ */
+export function extractCredential(request: Request, sources: CredentialSources): ExtractedCredential | undefined {
+  const found: { value: string; location: CredentialLocation }[] = []
+  const xAuthToken = request.headers.get('x-auth-token')
+  if (xAuthToken !== null) found.push({ value: checked(xAuthToken.trim()), location: 'x-auth-token' })
+
+  const authorization = request.headers.get('authorization')
+  if (authorization !== null) {
+    const match = /^\s*bearer(?:\s+(.*))?$/i.exec(authorization)
+    // Another scheme (Basic, Digest…) is not ours: it is neither a credential nor an error.
+    if (match) found.push({ value: checked((match[1] ?? '').trim()), location: 'authorization' })
+  }
+
+  if (sources.queryParameters.length > 0) {
+    const params = new URL(request.url).searchParams
+    for (const name of sources.queryParameters) {
+      for (const value of params.getAll(name)) found.push({ value: checked(value.trim()), location: `query:${name}` })
+    }
+  }
+  if (sources.cookies.length > 0) {
+    const cookies = parseCookies(request.headers.get('cookie'))
+    for (const name of sources.cookies) {
+      for (const value of cookies.get(name) ?? []) found.push({ value: checked(value.trim()), location: `cookie:${name}` })
+    }
+  }
+
+  const first = found[0]
+  if (!first) return undefined
+  if (found.some((f) => f.value !== first.value)) {
+    throw new EdgeAuthError('credentials_conflict', `different credentials in ${found.map((f) => f.location).join(', ')}`)
+  }
+  return { value: first.value, locations: [...new Set(found.map((f) => f.location))] }
+}
+
+function checked(value: string): string {
+  if (value === '') throw new EdgeAuthError('credentials_malformed', 'empty credential')
+  if (value.length > MAX_CREDENTIAL_LENGTH) throw new EdgeAuthError('credentials_malformed', `credential longer than ${MAX_CREDENTIAL_LENGTH} characters`)
+  if (!B64TOKEN.test(value)) throw new EdgeAuthError('credentials_malformed', 'credential has characters a token cannot have')
+  return value
+}
+
+/** Cookie pairs by name (RFC 6265 §5.4); a name may repeat. */
+export function parseCookies(header: string | null): Map<string, string[]> {
+  const cookies = new Map<string, string[]>()
+  if (!header) return cookies
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq < 0) continue
+    const name = pair.slice(0, eq).trim()
+    let value = pair.slice(eq + 1).trim()
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1)
+    const list = cookies.get(name)
+    if (list) list.push(value)
+    else cookies.set(name, [value])
+  }
+  return cookies
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+
+/** The kinds of credential the gateway can tell apart by their syntax alone. */
+export type CredentialShape = 'api-key' | 'jwt'
+
+/**
+ * Tells an IAM API key secret (a UUID) from a compact JWT.
+ * @throws {EdgeAuthError} `credentials_malformed` for anything else.
+ */
+export function credentialShape(value: string): CredentialShape {
+  if (UUID.test(value)) return 'api-key'
+  if (COMPACT_JWS.test(value)) return 'jwt'
+  throw new EdgeAuthError('credentials_malformed', 'credential is neither an API key secret nor a JWT')
+}

@@ -1,0 +1,28 @@
+import type { Bearer } from '../keyset/schema.js'
+
+/** How the caller proved who it is. */
+export type AuthMethod = 'iam-api-key'
+
+/**
+ * Who the gateway let through, set on the context as `c.var.edgeAuth`.
+ * Holds identifiers only, never a secret.
+ */
+export interface EdgeAuthIdentity {
+  method: AuthMethod
+  /** The credential's public identifier: an API key's access key (`SCW…`). */
+  credentialId: string
+  /** The application or user the credential belongs to. */
+  principal: Bearer
+  organizationId: string
+  /** The key's recorded kind, when there is one. */
+  keyKind?: 'personal' | 'ci' | 'service' | undefined
+}
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Set by `edgeAuth` once a request is authenticated and authorised. */
+    edgeAuth: EdgeAuthIdentity
+    /** A request id, shared with hono's `requestId` middleware when it runs first. */
+    requestId: string
+  }
+}

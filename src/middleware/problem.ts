@@ -1,0 +1,96 @@
+import { EdgeAuthError, type EdgeAuthErrorCode } from '../errors.js'
+
+/** How a refusal looks on the wire: status, RFC 6750 error and a generic human text. */
+interface WireError {
+  status: 400 | 401 | 403 | 404 | 405 | 502 | 503 | 504
+  title: string
+  /** RFC 6750 §3.1 error code for the challenge; `null` for a bare challenge; absent for no challenge. */
+  bearerError?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | null
+  detail: string
+}
+
+/**
+ * Maps each internal reason to a deliberately generic wire error. The switch is
+ * exhaustive: a new code does not compile until it has a wire form.
+ */
+export function wireErrorFor(code: EdgeAuthErrorCode): WireError {
+  switch (code) {
+    case 'credentials_malformed':
+      return { status: 400, title: 'Bad Request', bearerError: 'invalid_request', detail: 'The credential is not well-formed.' }
+    case 'credentials_conflict':
+      return { status: 400, title: 'Bad Request', bearerError: 'invalid_request', detail: 'The request carries different credentials in several places.' }
+    case 'path_invalid':
+      return { status: 400, title: 'Bad Request', detail: 'The request path cannot be normalised safely.' }
+    case 'credentials_missing':
+      return { status: 401, title: 'Unauthorized', bearerError: null, detail: 'This endpoint requires a credential.' }
+    case 'credentials_unsupported':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'This kind of credential is not accepted here.' }
+    case 'api_key_unknown':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The API key is not known.' }
+    case 'api_key_expired':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The API key has expired.' }
+    case 'permission_denied':
+      return { status: 403, title: 'Forbidden', bearerError: 'insufficient_scope', detail: 'The credential does not allow this call.' }
+    case 'route_not_found':
+      return { status: 404, title: 'Not Found', detail: 'No route matches this path.' }
+    case 'method_not_allowed':
+      return { status: 405, title: 'Method Not Allowed', detail: 'The route does not accept this method.' }
+    case 'keyset_unavailable':
+      return { status: 503, title: 'Service Unavailable', detail: 'The gateway cannot read its key set right now.' }
+    case 'origin_unreachable':
+      return { status: 502, title: 'Bad Gateway', detail: 'The origin could not be reached.' }
+    case 'origin_timeout':
+      return { status: 504, title: 'Gateway Timeout', detail: 'The origin did not answer in time.' }
+  }
+}
+
+/** Inputs of {@link problemResponse}. */
+export interface ProblemContext {
+  /** Realm named in the `WWW-Authenticate` challenge. */
+  realm: string
+  /** Request id echoed in the body and in `X-Request-Id`. */
+  requestId: string
+}
+
+const quote = (value: string): string => `"${value.replace(/["\\]/g, '\\$&')}"`
+
+/** Builds the RFC 6750 challenge for a refusal, or `undefined` when none is due. */
+export function bearerChallenge(error: EdgeAuthError, realm: string): string | undefined {
+  const wire = wireErrorFor(error.code)
+  if (wire.bearerError === undefined) return undefined
+  const params = [`realm=${quote(realm)}`]
+  if (wire.bearerError !== null) {
+    params.push(`error=${quote(wire.bearerError)}`, `error_description=${quote(wire.detail)}`)
+    if (wire.bearerError === 'insufficient_scope' && error.details.requiredScope) {
+      params.push(`scope=${quote(error.details.requiredScope)}`)
+    }
+  }
+  return `Bearer ${params.join(', ')}`
+}
+
+/**
+ * Renders a refusal as `application/problem+json` (RFC 9457) with the matching
+ * `WWW-Authenticate`, `Allow` or `Retry-After` header. Nothing from the request's
+ * credential is ever included: the text comes from the code's wire form.
+ */
+export function problemResponse(error: EdgeAuthError, context: ProblemContext): Response {
+  const wire = wireErrorFor(error.code)
+  const headers = new Headers({
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+    'x-request-id': context.requestId,
+  })
+  const challenge = bearerChallenge(error, context.realm)
+  if (challenge) headers.set('www-authenticate', challenge)
+  if (wire.status === 405 && error.details.allow) headers.set('allow', error.details.allow.join(', '))
+  if (wire.status === 503) headers.set('retry-after', String(error.details.retryAfterSeconds ?? 30))
+  const body = {
+    type: `urn:edge-auth-gateway:problem:${error.code}`,
+    title: wire.title,
+    status: wire.status,
+    code: error.code,
+    detail: wire.detail,
+    request_id: context.requestId,
+  }
+  return new Response(JSON.stringify(body), { status: wire.status, headers })
+}

@@ -1,0 +1,10 @@
+import type { GatewayEnv } from '../src/worker.js'
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends GatewayEnv {
+      ORIGINS_URL: string
+      CLOSED_ORIGIN_URL: string
+    }
+  }
+}
