@@ -1,23 +1,46 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Test projects:
+ * - `workers`: unit and end-to-end tests of the gateway, inside workerd, with real KV
+ *   and real HTTP to demo origins started by the global setup.
+ * - `stack`: the local stack as `npm start` runs it (several workerd processes on
+ *   127.0.0.1), driven over HTTP from Node.
+ */
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      main: './src/worker.ts',
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
-          ORIGIN_TIMEOUT_MS: '1500',
-          ORIGINS_URL: inject('originsUrl'),
-          CLOSED_ORIGIN_URL: inject('closedOriginUrl'),
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: './src/worker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
+                ORIGIN_TIMEOUT_MS: '1500',
+                ORIGINS_URL: inject('originsUrl'),
+                CLOSED_ORIGIN_URL: inject('closedOriginUrl'),
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          globalSetup: ['./test/support/global-setup.ts'],
+          include: ['test/{middleware,keyset,proxy,authz,credentials,e2e}/**/*.test.ts'],
         },
       },
-    })),
-  ],
-  test: {
-    globalSetup: ['./test/support/global-setup.ts'],
-    include: ['test/**/*.test.ts'],
+      {
+        test: {
+          name: 'stack',
+          environment: 'node',
+          include: ['test/stack/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 })
