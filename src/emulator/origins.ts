@@ -4,7 +4,8 @@
  * credential; otherwise they answer with a JSON echo of what they received, so
  * a user sees exactly what an origin behind the gateway sees.
  *
- * Paths: `/functions/{name}/…` and `/containers/{name}/…`. Also:
+ * Paths: `/functions/{name}/…` and `/containers/{name}/…`; a resource whose name
+ * starts with `public-` is public and needs no credential, like a public function. Also:
  * - `?delay_ms=N` waits N ms (at most 60 s) before answering, to try timeouts;
  * - `…/redirect` answers 302, to show redirects come back unfollowed;
  * - `GET /__requests` (when `RECORD_REQUESTS` is `"true"`) lists the request ids
@@ -34,7 +35,8 @@ export default {
     if (!match) return Response.json({ message: 'no such function or container' }, { status: 404 })
     const [, collection, name] = match
     const token = request.headers.get('x-auth-token')
-    if (!env.ORIGIN_AUTH_TOKEN || token !== env.ORIGIN_AUTH_TOKEN) {
+    const isPublic = name?.startsWith('public-') === true
+    if (!isPublic && (!env.ORIGIN_AUTH_TOKEN || token !== env.ORIGIN_AUTH_TOKEN)) {
       return Response.json({ message: 'Forbidden: missing or invalid credential for this private resource' }, { status: 403 })
     }
     const delay = Math.min(Number(url.searchParams.get('delay_ms') ?? 0) || 0, 60_000)
@@ -45,7 +47,7 @@ export default {
     const headers: Record<string, string> = {}
     for (const [key, value] of request.headers) {
       // The origin credential was checked above; echoing it would hand it to the client.
-      headers[key] = key === 'x-auth-token' ? '[origin credential: valid]' : value
+      headers[key] = key === 'x-auth-token' ? (token === env.ORIGIN_AUTH_TOKEN ? '[origin credential: valid]' : '[redacted]') : value
     }
     const body = request.body ? (await request.text()).slice(0, MAX_ECHOED_BODY) : null
     return Response.json({

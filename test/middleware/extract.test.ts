@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { caught } from '../support/errors.js'
+import { credentialShape, extractCredential, parseCookies } from '../../src/middleware/extract.js'
+
+const none = { queryParameters: [], cookies: [] }
+const uuid = '0b7e2ad8-3c1f-4c41-9b9e-2f0a4f3c5d6e'
+const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln'
+const req = (headers: Record<string, string>, url = 'https://gw.test/x') => new Request(url, { headers })
+
+describe('extractCredential', () => {
+  it.each([
+    ['X-Auth-Token', { 'x-auth-token': uuid }, ['x-auth-token']],
+    ['Bearer', { authorization: `Bearer ${uuid}` }, ['authorization']],
+    ['bearer in lower case', { authorization: `bearer ${uuid}` }, ['authorization']],
+    ['BEARER with extra spaces', { authorization: `BEARER    ${uuid}` }, ['authorization']],
+    ['the same value twice', { 'x-auth-token': uuid, authorization: `Bearer ${uuid}` }, ['x-auth-token', 'authorization']],
+  ])('finds the credential in %s', (_, headers, locations) => {
+    expect(extractCredential(req(headers), none)).toEqual({ value: uuid, locations })
+  })
+
+  it('returns undefined with no credential, or with another Authorization scheme', () => {
+    expect(extractCredential(req({}), none)).toBeUndefined()
+    expect(extractCredential(req({ authorization: 'Basic dXNlcjpwYXNz' }), none)).toBeUndefined()
+  })
+
+  it.each([
+    ['an empty Bearer', { authorization: 'Bearer' }],
+    ['an empty X-Auth-Token', { 'x-auth-token': '' }],
+    ['spaces inside the token', { authorization: `Bearer ${uuid} extra` }],
+    ['a quote', { 'x-auth-token': `"${uuid}"` }],
+    ['a repeated X-Auth-Token header (joined with a comma)', { 'x-auth-token': `${uuid}, ${uuid}` }],
+    ['an oversized token', { 'x-auth-token': 'a'.repeat(8193) }],
+  ])('refuses %s as malformed', (_, headers) => {
+    expect(() => extractCredential(req(headers), none)).toThrow(expect.objectContaining({ code: 'credentials_malformed' }))
+  })
+
+  it('refuses different values in different places as a conflict', () => {
+    expect(() => extractCredential(req({ 'x-auth-token': uuid, authorization: `Bearer ${jwt}` }), none)).toThrow(
+      expect.objectContaining({ code: 'credentials_conflict' }),
+    )
+  })
+
+  it('reads opted-in query parameters and cookies only', () => {
+    const request = req({ cookie: `session=abc; token=${uuid}` }, `https://gw.test/x?access_token=${uuid}`)
+    expect(extractCredential(request, none)).toBeUndefined()
+    expect(extractCredential(request, { queryParameters: ['access_token'], cookies: ['token'] })).toEqual({
+      value: uuid,
+      locations: ['query:access_token', 'cookie:token'],
+    })
+  })
+
+  it('never puts the credential in an error message', async () => {
+    const error = await caught(() => extractCredential(req({ 'x-auth-token': uuid, authorization: 'Bearer other-secret-value' }), none))
+    expect(error.code).toBe('credentials_conflict')
+    expect(error.message).not.toContain(uuid)
+    expect(error.message).not.toContain('other-secret-value')
+  })
+})
+
+describe('credentialShape', () => {
+  it.each([
+    [uuid, 'api-key'],
+    [uuid.toUpperCase(), 'api-key'],
+    [jwt, 'jwt'],
+  ])('%s is %s', (value, shape) => {
+    expect(credentialShape(value)).toBe(shape)
+  })
+
+  it.each(['not-a-token', 'a.b', 'a.b.c.d', '12345678-1234-1234-1234-12345678901'])('refuses %s', (value) => {
+    expect(() => credentialShape(value)).toThrow(expect.objectContaining({ code: 'credentials_malformed' }))
+  })
+})
+
+describe('parseCookies', () => {
+  it('keeps repeated names and unquotes values', () => {
+    expect(parseCookies('a=1; b="2"; a=3; broken')).toEqual(new Map([['a', ['1', '3']], ['b', ['2']]]))
+  })
+})

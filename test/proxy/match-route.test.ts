@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import type { EdgeAuthError } from '../../src/errors.js'
+import type { Route } from '../../src/keyset/schema.js'
+import { matchRoute, prefixMatches } from '../../src/proxy/match-route.js'
+
+const target = { url: 'https://origin.test', kind: 'function', projectId: '22222222-2222-4222-8222-222222222222', privacy: 'private' } as const
+const route = (id: string, paths: string[], methods?: string[]): Route => ({ id, paths, methods, stripPath: true, target })
+
+describe('prefixMatches', () => {
+  it.each([
+    ['/app', '/app', true],
+    ['/app', '/app/', true],
+    ['/app', '/app/x/y', true],
+    ['/app', '/apple', false],
+    ['/app', '/ap', false],
+    ['/', '/anything', true],
+    ['/a/b', '/a/bc', false],
+  ])('%s on %s → %s', (prefix, path, expected) => {
+    expect(prefixMatches(prefix, path)).toBe(expected)
+  })
+})
+
+describe('matchRoute', () => {
+  const routes = [route('root', ['/']), route('app', ['/app'], ['GET']), route('deep', ['/app/admin'], ['POST']), route('other', ['/other', '/alias'])]
+
+  it('picks the longest prefix that accepts the method', () => {
+    expect(matchRoute(routes, '/app/admin/x', 'POST').route.id).toBe('deep')
+    expect(matchRoute(routes, '/app/admin/x', 'GET').route.id).toBe('app')
+    expect(matchRoute(routes, '/apple', 'GET').route.id).toBe('root')
+    expect(matchRoute(routes, '/alias/1', 'PUT').route.id).toBe('other')
+  })
+
+  it('returns the rest of the path below the prefix', () => {
+    expect(matchRoute(routes, '/app/x/y', 'GET')).toMatchObject({ prefix: '/app', rest: '/x/y' })
+    expect(matchRoute(routes, '/app', 'GET')).toMatchObject({ prefix: '/app', rest: '' })
+    expect(matchRoute(routes, '/', 'GET')).toMatchObject({ prefix: '/', rest: '' })
+    expect(matchRoute(routes, '/zzz', 'GET')).toMatchObject({ prefix: '/', rest: '/zzz' })
+  })
+
+  it('serves HEAD where GET is allowed', () => {
+    expect(matchRoute([route('app', ['/app'], ['GET'])], '/app', 'HEAD').route.id).toBe('app')
+  })
+
+  it('refuses an unknown path with route_not_found', () => {
+    expect(() => matchRoute([route('app', ['/app'])], '/apple', 'GET')).toThrow(expect.objectContaining({ code: 'route_not_found' }))
+  })
+
+  it('refuses a method no matching route accepts with method_not_allowed and the allowed methods', () => {
+    let error: EdgeAuthError | undefined
+    try {
+      matchRoute([route('app', ['/app'], ['GET', 'POST'])], '/app/x', 'DELETE')
+    } catch (e) {
+      error = e as EdgeAuthError
+    }
+    expect(error?.code).toBe('method_not_allowed')
+    expect(error?.details.allow).toEqual(['GET', 'HEAD', 'POST'])
+  })
+})
