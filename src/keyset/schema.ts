@@ -81,12 +81,42 @@ export const RouteSchema = v.object({
 })
 export type Route = v.InferOutput<typeof RouteSchema>
 
-/** The small part every request needs: routes and the project → organisation map. */
+/** A function or container the serverless API reported (for legacy tokens and `resource.*` conditions). */
+export const ResourceSchema = v.object({
+  kind: v.picklist(['function', 'container']),
+  name: v.string(),
+  namespaceId: Uuid,
+  projectId: Uuid,
+  privacy: v.picklist(['private', 'public']),
+})
+export type Resource = v.InferOutput<typeof ResourceSchema>
+
+/** The small part every request needs: routes, the project → organisation map, the resource map. */
 export const ConfigPartSchema = v.object({
   routes: v.array(RouteSchema),
   projects: v.record(Uuid, Uuid),
+  resources: v.optional(v.record(Uuid, ResourceSchema), {}),
 })
 export type ConfigPart = v.InferOutput<typeof ConfigPartSchema>
+
+/** Legacy serverless JWT material: captured namespace public keys and the live token ids. */
+export const LegacyPartSchema = v.object({
+  namespaces: v.record(
+    Uuid,
+    v.object({
+      kind: v.picklist(['function', 'container']),
+      projectId: Uuid,
+      /** PKCS#1 PEM, captured when a token was minted through the gateway, or registered. */
+      publicKeyPem: v.optional(v.string()),
+    }),
+  ),
+  /** Live tokens by id (the JWT's `jti`); a token absent here is revoked. */
+  tokens: v.record(
+    Uuid,
+    v.object({ namespaceId: Uuid, resourceId: v.optional(Uuid), expiresAt: v.nullable(IsoTime) }),
+  ),
+})
+export type LegacyPart = v.InferOutput<typeof LegacyPartSchema>
 
 /** One shard of API keys: every key whose digest starts with the shard's prefix. */
 export const ApiKeyShardSchema = v.object({
@@ -104,6 +134,8 @@ export const ManifestSchema = v.object({
   generatedAt: IsoTime,
   source: v.picklist(['fixture', 'sync', 'import']),
   config: PartHash,
+  /** The legacy-token part, once a sync has produced one. */
+  legacy: v.optional(PartHash),
   apiKeys: v.object({
     count: v.pipe(v.number(), v.integer(), v.minValue(0)),
     /** Hex digits of the digest that select a shard (1 → 16 shards, 2 → 256, 3 → 4096). */
@@ -121,6 +153,9 @@ export interface KeySetSource {
   routes: v.InferInput<typeof RouteSchema>[]
   /** Project id → organisation id. */
   projects: Record<string, string>
+  /** Functions and containers by id. */
+  resources?: v.InferInput<typeof ConfigPartSchema>['resources']
+  legacy?: v.InferInput<typeof LegacyPartSchema>
   /** API keys by the SHA-256 hex digest of their secret. */
   apiKeys: Record<string, v.InferInput<typeof ApiKeyRecordSchema>>
 }

@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { inParallel } from '../util/in-parallel.js'
 import { canonicalJson } from './canonical-json.js'
 import { sha256Hex } from './digest.js'
 import { kvKeys } from './kv-keys.js'
@@ -6,6 +7,7 @@ import {
   ApiKeyRecordSchema,
   ConfigPartSchema,
   KEYSET_SCHEMA_VERSION,
+  LegacyPartSchema,
   ManifestSchema,
   Sha256HexSchema,
   type KeySetSource,
@@ -62,7 +64,7 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   const maxKeysPerShard = options.maxKeysPerShard ?? 512
   const graceMs = 1000 * (options.retireGraceSeconds ?? 3600)
 
-  const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects })
+  const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects, resources: snapshot.resources ?? {} })
   if (!config.success) throw new TypeError(`writeKeySet: invalid routes or projects: ${v.summarize(config.issues)}`)
   assertNoRouteConflicts(config.output.routes)
 
@@ -87,11 +89,17 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
     return hash
   }
   const configHash = await addPart(config.output)
+  let legacyHash: string | undefined
+  if (snapshot.legacy) {
+    const legacy = v.safeParse(LegacyPartSchema, snapshot.legacy)
+    if (!legacy.success) throw new TypeError(`writeKeySet: invalid legacy-token data: ${v.summarize(legacy.issues)}`)
+    legacyHash = await addPart(legacy.output)
+  }
   const shards: Record<string, string> = {}
   for (const [prefix, keys] of [...shardKeys].sort(([a], [b]) => a.localeCompare(b))) {
     shards[prefix] = await addPart({ keys })
   }
-  const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, prefixLength, shards }))).slice(0, 32)
+  const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, legacy: legacyHash, prefixLength, shards }))).slice(0, 32)
 
   const previous = await readManifest(kv)
   const now = clock()
@@ -100,7 +108,7 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   const result: WriteKeySetResult = { changed: false, snapshotId, apiKeys: digests.length, shards: shardKeys.size, partsWritten: 0, partsDeleted: 0 }
   if (previous?.snapshotId === snapshotId && expired.length === 0) return result
 
-  const referencedBefore = new Set(previous ? [previous.config, ...Object.values(previous.apiKeys.shards)] : [])
+  const referencedBefore = new Set(previous ? referencedParts(previous) : [])
   const toWrite = [...parts].filter(([hash]) => !referencedBefore.has(hash))
   await inParallel(toWrite, options.concurrency ?? 6, ([hash, text]) => kv.put(kvKeys.part(hash), text))
 
@@ -115,12 +123,18 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
     generatedAt: previous?.snapshotId === snapshotId ? previous.generatedAt : sinceNow,
     source: options.source,
     config: configHash,
+    ...(legacyHash ? { legacy: legacyHash } : {}),
     apiKeys: { count: digests.length, prefixLength, shards },
     retired,
   }
   await kv.put(kvKeys.manifest, JSON.stringify(manifest))
   await inParallel(expired, options.concurrency ?? 6, (r) => kv.delete(kvKeys.part(r.hash)))
   return { ...result, changed: previous?.snapshotId !== snapshotId, partsWritten: toWrite.length, partsDeleted: expired.length }
+}
+
+/** Every part a manifest names. */
+export function referencedParts(manifest: Manifest): string[] {
+  return [manifest.config, ...(manifest.legacy ? [manifest.legacy] : []), ...Object.values(manifest.apiKeys.shards)]
 }
 
 /** Reads the current manifest, or `undefined` when none is written or it is unreadable. */
@@ -150,12 +164,4 @@ function assertNoRouteConflicts(routes: readonly { id: string; paths: string[]; 
       }
     }
   }
-}
-
-async function inParallel<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++] as T)
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }

@@ -1,0 +1,88 @@
+import * as v from 'valibot'
+import { ApiClient } from './api-client.js'
+
+const Id = v.string()
+const Time = v.nullish(v.string())
+
+/** An API key as `GET /iam/v1alpha1/api-keys` lists it (the secret is never there). */
+export const IamApiKeySchema = v.object({
+  access_key: v.string(),
+  secret_key: v.nullish(v.string()),
+  application_id: v.nullish(Id),
+  user_id: v.nullish(Id),
+  description: v.optional(v.string(), ''),
+  created_at: Time,
+  expires_at: Time,
+  default_project_id: v.optional(v.string(), ''),
+  editable: v.optional(v.boolean(), true),
+})
+export type IamApiKey = v.InferOutput<typeof IamApiKeySchema>
+
+export const IamApplicationSchema = v.object({ id: Id, name: v.string(), organization_id: Id, description: v.optional(v.string(), '') })
+export type IamApplication = v.InferOutput<typeof IamApplicationSchema>
+
+export const IamUserSchema = v.object({ id: Id, email: v.optional(v.string(), ''), organization_id: Id, type: v.optional(v.string(), 'guest') })
+export type IamUser = v.InferOutput<typeof IamUserSchema>
+
+export const IamGroupSchema = v.object({
+  id: Id,
+  name: v.string(),
+  organization_id: Id,
+  user_ids: v.optional(v.array(Id), []),
+  application_ids: v.optional(v.array(Id), []),
+})
+export type IamGroup = v.InferOutput<typeof IamGroupSchema>
+
+export const IamPolicySchema = v.object({
+  id: Id,
+  name: v.string(),
+  organization_id: Id,
+  user_id: v.nullish(Id),
+  group_id: v.nullish(Id),
+  application_id: v.nullish(Id),
+  no_principal: v.nullish(v.boolean()),
+})
+export type IamPolicy = v.InferOutput<typeof IamPolicySchema>
+
+export const IamRuleSchema = v.object({
+  id: Id,
+  permission_set_names: v.nullish(v.array(v.string())),
+  project_ids: v.nullish(v.array(Id)),
+  organization_id: v.nullish(Id),
+  condition: v.nullish(v.string()),
+})
+export type IamRule = v.InferOutput<typeof IamRuleSchema>
+
+/** A created API key: the only response that carries `secret_key`. */
+export const CreatedApiKeySchema = v.object({ ...IamApiKeySchema.entries, secret_key: v.string() })
+
+/** The IAM v1alpha1 calls the gateway makes. */
+export class IamApi {
+  constructor(private readonly client: ApiClient) {}
+
+  listApiKeys(organizationId: string): Promise<IamApiKey[]> {
+    return this.client.list('/iam/v1alpha1/api-keys', 'api_keys', IamApiKeySchema, { organization_id: organizationId })
+  }
+  listApplications(organizationId: string): Promise<IamApplication[]> {
+    return this.client.list('/iam/v1alpha1/applications', 'applications', IamApplicationSchema, { organization_id: organizationId })
+  }
+  listUsers(organizationId: string): Promise<IamUser[]> {
+    return this.client.list('/iam/v1alpha1/users', 'users', IamUserSchema, { organization_id: organizationId })
+  }
+  listGroups(organizationId: string): Promise<IamGroup[]> {
+    return this.client.list('/iam/v1alpha1/groups', 'groups', IamGroupSchema, { organization_id: organizationId })
+  }
+  listPolicies(organizationId: string): Promise<IamPolicy[]> {
+    return this.client.list('/iam/v1alpha1/policies', 'policies', IamPolicySchema, { organization_id: organizationId })
+  }
+  listRules(policyId: string): Promise<IamRule[]> {
+    return this.client.list('/iam/v1alpha1/rules', 'rules', IamRuleSchema, { policy_id: policyId })
+  }
+  getApiKey(accessKey: string): Promise<IamApiKey> {
+    return this.client.call('GET', `/iam/v1alpha1/api-keys/${encodeURIComponent(accessKey)}`, IamApiKeySchema)
+  }
+  /** Creates an API key; the response is the only time IAM returns its secret. */
+  createApiKey(request: { application_id?: string; user_id?: string; description: string; expires_at?: string; default_project_id?: string }) {
+    return this.client.call('POST', '/iam/v1alpha1/api-keys', CreatedApiKeySchema, request)
+  }
+}

@@ -1,0 +1,111 @@
+import * as v from 'valibot'
+import { RouteSchema, type Route } from '../keyset/schema.js'
+import type { CapturedKey } from './compile-keys.js'
+
+/**
+ * The gateway's own registry in KV: what it alone knows and IAM never returns
+ * again (captured API-key digests, legacy namespace public keys), and the
+ * routes operators manage. docs/storage.md lists each key.
+ */
+export const registryKeys = {
+  apiKeyPrefix: 'registry/v1/api-key/',
+  apiKey: (accessKey: string) => `registry/v1/api-key/${accessKey}`,
+  namespaceKeyPrefix: 'registry/v1/namespace-key/',
+  namespaceKey: (namespaceId: string) => `registry/v1/namespace-key/${namespaceId}`,
+  routes: 'registry/v1/routes',
+} as const
+
+const CapturedKeySchema = v.object({
+  digest: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+  kind: v.optional(v.picklist(['personal', 'ci', 'service'])),
+  capturedAt: v.string(),
+  via: v.picklist(['mint', 'register']),
+})
+export type CapturedKeyEntry = v.InferOutput<typeof CapturedKeySchema>
+
+const NamespaceKeySchema = v.object({
+  kind: v.picklist(['function', 'container']),
+  publicKeyPem: v.pipe(v.string(), v.startsWith('-----BEGIN')),
+  capturedAt: v.string(),
+})
+export type NamespaceKeyEntry = v.InferOutput<typeof NamespaceKeySchema>
+
+/** The subset of KV the registry uses. */
+export interface RegistryKv {
+  get(key: string, options: { type: 'text' }): Promise<string | null>
+  put(key: string, value: string, options?: { metadata?: unknown }): Promise<void>
+  delete(key: string): Promise<void>
+  list<M = unknown>(options: { prefix: string; cursor?: string | null; limit?: number }): Promise<{ keys: { name: string; metadata?: M }[]; list_complete: boolean; cursor?: string }>
+}
+
+/** Reads and writes the registry. */
+export class Registry {
+  constructor(private readonly kv: RegistryKv) {}
+
+  /**
+   * Every captured digest, by access key. Digests ride in the KV key's metadata,
+   * so 100,000 keys cost 100 `list` calls, not 100,000 reads.
+   */
+  async capturedKeys(): Promise<Map<string, CapturedKey>> {
+    const result = new Map<string, CapturedKey>()
+    for await (const { name, metadata } of this.#list(registryKeys.apiKeyPrefix)) {
+      const parsed = v.safeParse(CapturedKeySchema, metadata)
+      if (parsed.success) result.set(name.slice(registryKeys.apiKeyPrefix.length), { digest: parsed.output.digest, kind: parsed.output.kind })
+    }
+    return result
+  }
+
+  async captureKey(accessKey: string, entry: CapturedKeyEntry): Promise<void> {
+    const value = v.parse(CapturedKeySchema, entry)
+    await this.kv.put(registryKeys.apiKey(accessKey), JSON.stringify(value), { metadata: value })
+  }
+
+  forgetKey(accessKey: string): Promise<void> {
+    return this.kv.delete(registryKeys.apiKey(accessKey))
+  }
+
+  /** Captured legacy namespace public keys, by namespace id. */
+  async namespaceKeys(): Promise<Map<string, NamespaceKeyEntry>> {
+    const result = new Map<string, NamespaceKeyEntry>()
+    for await (const { name } of this.#list(registryKeys.namespaceKeyPrefix)) {
+      const text = await this.kv.get(name, { type: 'text' })
+      const parsed = text === null ? undefined : v.safeParse(NamespaceKeySchema, safeJson(text))
+      if (parsed?.success) result.set(name.slice(registryKeys.namespaceKeyPrefix.length), parsed.output)
+    }
+    return result
+  }
+
+  async captureNamespaceKey(namespaceId: string, entry: NamespaceKeyEntry): Promise<void> {
+    await this.kv.put(registryKeys.namespaceKey(namespaceId), JSON.stringify(v.parse(NamespaceKeySchema, entry)))
+  }
+
+  /** The routes operators manage; `[]` before any were saved. A corrupt value is an error, not an empty table. */
+  async routes(): Promise<Route[]> {
+    const text = await this.kv.get(registryKeys.routes, { type: 'text' })
+    if (text === null) return []
+    const parsed = v.safeParse(v.array(RouteSchema), safeJson(text))
+    if (!parsed.success) throw new Error(`registry routes are unreadable: ${v.summarize(parsed.issues).slice(0, 200)}`)
+    return parsed.output
+  }
+
+  async saveRoutes(routes: Route[]): Promise<void> {
+    await this.kv.put(registryKeys.routes, JSON.stringify(routes))
+  }
+
+  async *#list(prefix: string): AsyncGenerator<{ name: string; metadata?: unknown }> {
+    let cursor: string | undefined
+    do {
+      const page = await this.kv.list({ prefix, ...(cursor ? { cursor } : {}), limit: 1000 })
+      yield* page.keys
+      cursor = page.list_complete ? undefined : page.cursor
+    } while (cursor)
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,46 @@
+import * as v from 'valibot'
+
+/** KV key of the sync status (docs/storage.md). */
+export const SYNC_STATUS_KEY = 'sync/v1/status'
+
+export const SyncStatusSchema = v.object({
+  /** Last time a sync succeeded, within `heartbeatSeconds` (an unchanged success is recorded at most that often). */
+  lastSuccessAt: v.nullable(v.string()),
+  /** The last failure, while it is the latest outcome; `null` once a sync succeeds. */
+  lastError: v.nullable(v.object({ at: v.string(), message: v.string() })),
+  /** Failures in a row since the last success. */
+  consecutiveFailures: v.number(),
+  snapshotId: v.nullable(v.string()),
+  counts: v.record(v.string(), v.number()),
+  durationMs: v.number(),
+  /** When this record was written. */
+  writtenAt: v.string(),
+})
+export type SyncStatus = v.InferOutput<typeof SyncStatusSchema>
+
+/** Parses a stored status; `undefined` when absent or unreadable. */
+export function parseSyncStatus(text: string | null): SyncStatus | undefined {
+  if (text === null) return undefined
+  try {
+    const parsed = v.safeParse(SyncStatusSchema, JSON.parse(text))
+    return parsed.success ? parsed.output : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Should the new status be written? Only when something an operator would act on
+ * changed (outcome, error, snapshot, counts) or the last success record is older
+ * than the heartbeat: an unchanged sync then writes nothing to KV, which keeps
+ * a five-minute cron far under KV's 1,000 writes a day.
+ */
+export function statusNeedsWrite(previous: SyncStatus | undefined, next: SyncStatus, heartbeatMs: number, nowMs: number): boolean {
+  if (!previous) return true
+  if ((previous.lastError === null) !== (next.lastError === null)) return true
+  if (next.lastError && previous.lastError?.message !== next.lastError.message) return true
+  if (next.lastError) return nowMs - Date.parse(previous.writtenAt) >= heartbeatMs
+  if (previous.snapshotId !== next.snapshotId) return true
+  if (JSON.stringify(previous.counts) !== JSON.stringify(next.counts)) return true
+  return previous.lastSuccessAt === null || nowMs - Date.parse(previous.lastSuccessAt) >= heartbeatMs
+}
