@@ -58,4 +58,6 @@ export interface EdgeAuthErrorDetails {
   retryAfterSeconds?: number
   /** The permission set that would have allowed the call; sent as the challenge `scope` with 403. */
   requiredScope?: string
+  /** The public id (access key) of a credential that was valid but not allowed: for logs, never sent. */
+  credentialId?: string
 }

@@ -12,8 +12,8 @@ declare module 'hono' {
   interface ContextVariableMap {
     /** The route the gateway matched, with the normalised path. */
     edgeRoute: RouteMatch & { path: string }
-    /** The code of the refusal, when the gateway refused the request. */
-    edgeRefusal: string
+    /** The refusal, when the gateway refused the request. */
+    edgeRefusal: { code: string; credentialId: string | undefined }
   }
 }
 
@@ -68,10 +68,10 @@ export function createGateway(options: GatewayOptions): Hono {
       path: route?.path ?? null,
       route: route?.route.id ?? null,
       status: c.res.status,
-      code: c.get('edgeRefusal') ?? null,
+      code: c.get('edgeRefusal')?.code ?? null,
       auth_method: identity?.method ?? null,
       principal: identity?.principal.id ?? null,
-      credential_id: identity?.credentialId ?? null,
+      credential_id: identity?.credentialId ?? c.get('edgeRefusal')?.credentialId ?? null,
       duration_ms: Date.now() - started,
     })
   })
@@ -111,7 +111,7 @@ export function createGateway(options: GatewayOptions): Hono {
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
-      if (error.cause instanceof EdgeAuthError) c.set('edgeRefusal', error.cause.code)
+      if (error.cause instanceof EdgeAuthError) c.set('edgeRefusal', { code: error.cause.code, credentialId: error.cause.details.credentialId })
       return error.getResponse()
     }
     // An unexpected failure: log its message (never request material) and answer a bare 500.

@@ -1,58 +1,79 @@
 /**
- * The deployable gateway Worker (`wrangler deploy`). Settings come from
- * `wrangler.toml` vars; the origin credential from the `ORIGIN_AUTH_TOKEN` secret.
+ * The deployable gateway Worker (`wrangler deploy`): `fetch` serves the gateway
+ * and, under `/__edgegw/admin/v1`, the admin API; `scheduled` (the Cron Trigger)
+ * syncs the key set from the IAM API. Settings come from `wrangler.toml` vars,
+ * credentials from Worker secrets.
  */
+import { Hono } from 'hono'
+import { adminApi, ADMIN_PREFIX } from './admin/admin-api.js'
+import { adminAuth } from './admin/admin-auth.js'
 import { createGateway } from './gateway.js'
 import { kvKeySet } from './keyset/kv-key-set.js'
+import { readSettings, type GatewayEnv, type GatewaySettings } from './settings.js'
+import { apisFromEnv, syncFromEnv } from './sync/from-env.js'
+import { Registry } from './sync/registry.js'
 
-/** The bindings `wrangler.toml` declares. */
-export interface GatewayEnv {
-  KEYSET: KVNamespace
-  ORIGIN_AUTH_TOKEN?: string
-  AUTH_REALM?: string
-  ORIGIN_TIMEOUT_MS?: string
-  KEYSET_MEMORY_TTL_SECONDS?: string
-  KEYSET_MAX_STALENESS_SECONDS?: string
-  FULL_ACCESS_ALLOWS_INVOKE?: string
-}
+export type { GatewayEnv } from './settings.js'
 
-/**
- * Reads a numeric var, refusing anything but a positive integer.
- * @throws {TypeError} naming the var.
- */
-function intVar(env: GatewayEnv, name: keyof GatewayEnv, fallback: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer, got "${String(raw)}"`)
-  return value
-}
+type App = Hono<{ Bindings: GatewayEnv }>
 
-let gateway: { settings: string; app: ReturnType<typeof createGateway> } | undefined
-
-/**
- * One gateway per isolate: its key-set store and memory cache live as long as the
- * isolate. It is rebuilt only if the settings change (a new deployment).
- */
-function gatewayFor(env: GatewayEnv): ReturnType<typeof createGateway> {
-  const settings = [env.AUTH_REALM, env.ORIGIN_TIMEOUT_MS, env.KEYSET_MEMORY_TTL_SECONDS, env.KEYSET_MAX_STALENESS_SECONDS, env.FULL_ACCESS_ALLOWS_INVOKE].join('|')
-  if (gateway?.settings === settings) return gateway.app
-  const app = createGateway({
-    keySet: kvKeySet<GatewayEnv>((e) => e.KEYSET, {
-      memoryTtlSeconds: intVar(env, 'KEYSET_MEMORY_TTL_SECONDS', 30),
-      maxStalenessSeconds: intVar(env, 'KEYSET_MAX_STALENESS_SECONDS', 3600),
-    }),
-    originToken: (c) => (c.env as GatewayEnv).ORIGIN_AUTH_TOKEN,
-    originTimeoutMs: intVar(env, 'ORIGIN_TIMEOUT_MS', 30_000),
-    realm: env.AUTH_REALM || 'edge-auth-gateway',
-    fullAccessAllowsInvoke: env.FULL_ACCESS_ALLOWS_INVOKE === 'true',
+function buildApp(settings: GatewaySettings): App {
+  const keySet = kvKeySet<GatewayEnv>((env) => env.KEYSET, {
+    memoryTtlSeconds: settings.memoryTtlSeconds,
+    maxStalenessSeconds: settings.maxStalenessSeconds,
+    maxSyncAgeSeconds: settings.maxSyncAgeSeconds,
   })
-  gateway = { settings, app }
+  const app: App = new Hono()
+  app.use(
+    `${ADMIN_PREFIX}/*`,
+    adminAuth({
+      keySet,
+      bootstrapToken: (c) => (c.env as GatewayEnv).ADMIN_TOKEN,
+      organizationId: () => settings.organizationId ?? '',
+      realm: settings.realm,
+    }),
+  )
+  app.route(
+    ADMIN_PREFIX,
+    adminApi((c) => {
+      const env = c.env as GatewayEnv
+      return { kv: env.KEYSET, registry: new Registry(env.KEYSET), ...apisFromEnv(env, settings), sync: () => syncFromEnv(env, settings) }
+    }),
+  )
+  app.route(
+    '/',
+    createGateway({
+      keySet,
+      originToken: (c) => (c.env as GatewayEnv).ORIGIN_AUTH_TOKEN,
+      originTimeoutMs: settings.originTimeoutMs,
+      realm: settings.realm,
+      fullAccessAllowsInvoke: settings.fullAccessAllowsInvoke,
+    }),
+  )
   return app
+}
+
+let built: { env: GatewayEnv; key: string; settings: GatewaySettings; app: App } | undefined
+
+/**
+ * One app per isolate, so its key-set store and memory cache live as long as the
+ * isolate; rebuilt only if the settings change.
+ */
+function appFor(env: GatewayEnv): { settings: GatewaySettings; app: App } {
+  if (built?.env === env) return built
+  const settings = readSettings(env)
+  const key = JSON.stringify(settings)
+  built = built?.key === key ? { ...built, env } : { env, key, settings, app: buildApp(settings) }
+  return built
 }
 
 export default {
   fetch(request, env, ctx) {
-    return gatewayFor(env).fetch(request, env, ctx)
+    return appFor(env).app.fetch(request, env, ctx)
+  },
+  async scheduled(_controller, env) {
+    const { settings } = appFor(env)
+    const outcome = await syncFromEnv(env, settings)
+    console.log(JSON.stringify({ event: 'sync', ok: outcome.ok, changed: outcome.write?.changed ?? false, counts: outcome.status.counts, error: outcome.status.lastError?.message ?? null, duration_ms: outcome.status.durationMs }))
   },
 } satisfies ExportedHandler<GatewayEnv>

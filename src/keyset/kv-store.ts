@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { EdgeAuthError } from '../errors.js'
+import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { KV_MIN_CACHE_TTL_SECONDS, kvKeys } from './kv-keys.js'
 import {
   ApiKeyShardSchema,
@@ -30,6 +31,13 @@ export interface KvKeySetStoreOptions {
   manifestCacheTtlSeconds?: number
   /** `cacheTtl` of part reads, in seconds (parts are immutable). Default 3600. */
   partCacheTtlSeconds?: number
+  /**
+   * Seconds since the last successful IAM sync after which a synced key set is
+   * too old to trust and requests get 503. Unset: no limit. Must exceed the sync
+   * interval plus the sync's status heartbeat (an unchanged sync records its
+   * success at most once per heartbeat).
+   */
+  maxSyncAgeSeconds?: number
   /** Parsed parts kept in memory, least recently used evicted first. Default 512. */
   maxCachedParts?: number
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -41,6 +49,8 @@ interface Loaded {
   view: KeySetView
   /** When the manifest was last read and found valid (ms). */
   confirmedAt: number
+  /** When the sync last succeeded (ms), for a synced key set whose status could be read. */
+  syncedAt: number | undefined
 }
 
 /** Refreshes that started this long ago are presumed lost (their request's context ended). */
@@ -69,6 +79,7 @@ export class KvKeySetStore implements KeySetStore {
   readonly #manifestCacheTtl: number
   readonly #partCacheTtl: number
   readonly #maxCachedParts: number
+  readonly #maxSyncAgeMs: number | undefined
   readonly #clock: () => number
   readonly #parts = new Map<string, unknown>()
   #loaded: Loaded | undefined
@@ -86,6 +97,7 @@ export class KvKeySetStore implements KeySetStore {
     this.#partCacheTtl = kvCacheTtl('partCacheTtlSeconds', options.partCacheTtlSeconds ?? 3600)
     this.#maxCachedParts = positive('maxCachedParts', options.maxCachedParts ?? 512)
     this.#clock = options.clock ?? Date.now
+    this.#maxSyncAgeMs = options.maxSyncAgeSeconds === undefined ? undefined : 1000 * positive('maxSyncAgeSeconds', options.maxSyncAgeSeconds)
   }
 
   /** The last background refresh failure, if the latest attempt failed (no credential material). */
@@ -98,37 +110,54 @@ export class KvKeySetStore implements KeySetStore {
     const loaded = this.#loaded
     if (loaded) {
       const age = now - loaded.confirmedAt
-      if (age < this.#memoryTtlMs) return loaded.view
+      if (age < this.#memoryTtlMs) return this.#fresh(loaded, now)
       if (age < this.#maxStalenessMs) {
         const started = this.#refreshStartedAt
         if (started === undefined || now - started > REFRESH_ABANDONED_MS) {
           this.#refreshStartedAt = now
           context.waitUntil(this.#refresh().catch(() => undefined).finally(() => (this.#refreshStartedAt = undefined)))
         }
-        return loaded.view
+        return this.#fresh(loaded, now)
       }
     }
+    let refreshed: Loaded
     try {
-      return (await this.#refresh()).view
+      refreshed = await this.#refresh()
     } catch (cause) {
       throw new EdgeAuthError('keyset_unavailable', `key set unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
     }
+    return this.#fresh(refreshed, now)
+  }
+
+  /** Refuses a synced key set whose last successful sync is older than allowed. */
+  #fresh(loaded: Loaded, now: number): KeySetView {
+    if (this.#maxSyncAgeMs !== undefined && loaded.manifest.source === 'sync') {
+      if (loaded.syncedAt === undefined || now - loaded.syncedAt > this.#maxSyncAgeMs) {
+        const since = loaded.syncedAt === undefined ? 'never recorded' : new Date(loaded.syncedAt).toISOString()
+        throw new EdgeAuthError('keyset_unavailable', `key set too old: last successful sync ${since}`, { retryAfterSeconds: 60 })
+      }
+    }
+    return loaded.view
   }
 
   async #refresh(): Promise<Loaded> {
     try {
-      const text = await this.#kv.get(kvKeys.manifest, { type: 'text', cacheTtl: this.#manifestCacheTtl })
+      const [text, syncedAt] = await Promise.all([
+        this.#kv.get(kvKeys.manifest, { type: 'text', cacheTtl: this.#manifestCacheTtl }),
+        this.#maxSyncAgeMs === undefined ? undefined : this.#lastSyncSuccess(),
+      ])
       if (text === null) throw new Error('no key set has been written yet (manifest missing)')
       const manifest = parseJson(ManifestSchema, text, 'manifest')
       const now = this.#clock()
       const previous = this.#loaded
       if (previous && previous.manifest.snapshotId === manifest.snapshotId) {
         previous.confirmedAt = Math.max(previous.confirmedAt, now)
+        previous.syncedAt = syncedAt ?? previous.syncedAt
         this.#lastError = undefined
         return previous
       }
       const config = await this.#part(manifest.config, ConfigPartSchema, 'config')
-      const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now }
+      const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now, syncedAt }
       // A slower refresh must not replace a newer snapshot that finished first.
       if (!this.#loaded || this.#loaded.confirmedAt <= now) this.#loaded = loaded
       this.#lastError = undefined
@@ -137,6 +166,11 @@ export class KvKeySetStore implements KeySetStore {
       this.#lastError = describe(error)
       throw error
     }
+  }
+
+  async #lastSyncSuccess(): Promise<number | undefined> {
+    const status = parseSyncStatus(await this.#kv.get(SYNC_STATUS_KEY, { type: 'text', cacheTtl: this.#manifestCacheTtl }))
+    return status?.lastSuccessAt ? Date.parse(status.lastSuccessAt) : undefined
   }
 
   #view(manifest: Manifest, config: ConfigPart): KeySetView {

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { inParallel } from '../util/in-parallel.js'
 import { canonicalJson } from './canonical-json.js'
+import { assertValidRoutes } from './validate-routes.js'
 import { sha256Hex } from './digest.js'
 import { kvKeys } from './kv-keys.js'
 import {
@@ -66,7 +67,7 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
 
   const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects, resources: snapshot.resources ?? {} })
   if (!config.success) throw new TypeError(`writeKeySet: invalid routes or projects: ${v.summarize(config.issues)}`)
-  assertNoRouteConflicts(config.output.routes)
+  assertValidRoutes(config.output.routes)
 
   const digests = Object.keys(snapshot.apiKeys).sort()
   const prefixLength = digests.length <= 16 * maxKeysPerShard ? 1 : digests.length <= 256 * maxKeysPerShard ? 2 : 3
@@ -146,22 +147,5 @@ export async function readManifest(kv: Pick<KeySetKvWriter, 'get'>): Promise<Man
     return parsed.success ? parsed.output : undefined
   } catch {
     return undefined
-  }
-}
-
-function assertNoRouteConflicts(routes: readonly { id: string; paths: string[]; methods?: string[] | undefined }[]): void {
-  const ids = new Set<string>()
-  const claimed = new Map<string, string>()
-  for (const route of routes) {
-    if (ids.has(route.id)) throw new TypeError(`writeKeySet: route id "${route.id}" is used twice`)
-    ids.add(route.id)
-    for (const path of route.paths) {
-      for (const method of route.methods ?? ['*']) {
-        const key = `${method} ${path}`
-        const other = claimed.get(key) ?? claimed.get(`* ${path}`) ?? (method === '*' ? [...claimed].find(([k]) => k.endsWith(` ${path}`))?.[1] : undefined)
-        if (other !== undefined) throw new TypeError(`writeKeySet: routes "${other}" and "${route.id}" both claim ${method === '*' ? 'every method' : method} on ${path}`)
-        claimed.set(key, route.id)
-      }
-    }
   }
 }

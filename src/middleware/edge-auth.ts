@@ -56,6 +56,7 @@ export function edgeAuth(options: EdgeAuthOptions): MiddlewareHandler {
     if (!allowed) {
       throw new EdgeAuthError('permission_denied', `${key.bearer.type} ${key.bearer.id} has no grant for ${target.kind} in project ${target.projectId}`, {
         requiredScope: invokePermissionSet(target.kind),
+        credentialId: key.accessKey,
       })
     }
     return { method: 'iam-api-key', credentialId: key.accessKey, principal: key.bearer, organizationId: key.organizationId, keyKind: key.kind }

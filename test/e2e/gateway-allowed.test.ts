@@ -101,12 +101,14 @@ describe('an allowed call', () => {
     try {
       await gateway('/hello?token=secret-in-query', { headers: { 'x-auth-token': secrets.functions } })
       await gateway('/hello', { headers: { 'x-auth-token': secrets.unknown } })
+      await gateway('/hello', { headers: { 'x-auth-token': secrets.noGrant } })
       const lines = log.mock.calls.map((args) => String(args[0]))
-      expect(lines).toHaveLength(2)
-      const [ok, refused] = lines.map((line) => JSON.parse(line))
+      expect(lines).toHaveLength(3)
+      const [ok, refused, denied] = lines.map((line) => JSON.parse(line))
+      expect(denied).toMatchObject({ status: 403, code: 'permission_denied', credential_id: 'SCW00000000000000005' })
       expect(ok).toMatchObject({ status: 200, path: '/hello', route: 'hello-fn', auth_method: 'iam-api-key', credential_id: 'SCW00000000000000001', code: null })
       expect(refused).toMatchObject({ status: 401, code: 'api_key_unknown', principal: null })
-      expect(lines.join('\n')).not.toMatch(new RegExp(`${secrets.functions}|${secrets.unknown}|secret-in-query`))
+      expect(lines.join('\n')).not.toMatch(new RegExp(`${secrets.functions}|${secrets.unknown}|${secrets.noGrant}|secret-in-query`))
     } finally {
       log.mockRestore()
     }

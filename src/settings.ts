@@ -1,0 +1,73 @@
+/** The bindings `wrangler.toml` declares: vars, secrets (never in the file) and the KV namespace. */
+export interface GatewayEnv {
+  KEYSET: KVNamespace
+  /** Secret: the credential sent as `X-Auth-Token` to private origins. */
+  ORIGIN_AUTH_TOKEN?: string
+  /** Secret: the gateway's IAM API key secret, used by the sync and to mint keys and tokens. */
+  IAM_API_TOKEN?: string
+  /** Secret: bootstrap credential of the admin API. */
+  ADMIN_TOKEN?: string
+  IAM_API_URL?: string
+  SCW_ORGANIZATION_ID?: string
+  SCW_REGION?: string
+  AUTH_REALM?: string
+  ORIGIN_TIMEOUT_MS?: string
+  KEYSET_MEMORY_TTL_SECONDS?: string
+  KEYSET_MAX_STALENESS_SECONDS?: string
+  SYNC_MAX_AGE_SECONDS?: string
+  SYNC_STATUS_HEARTBEAT_SECONDS?: string
+  FULL_ACCESS_ALLOWS_INVOKE?: string
+}
+
+/** Settings read from {@link GatewayEnv}, checked and with defaults applied. */
+export interface GatewaySettings {
+  realm: string
+  originTimeoutMs: number
+  memoryTtlSeconds: number
+  maxStalenessSeconds: number
+  maxSyncAgeSeconds: number
+  statusHeartbeatSeconds: number
+  fullAccessAllowsInvoke: boolean
+  iamApiUrl: string
+  organizationId: string | undefined
+  region: string
+}
+
+/**
+ * Reads and checks the settings.
+ * @throws {TypeError} naming the first var that is wrong.
+ */
+export function readSettings(env: GatewayEnv): GatewaySettings {
+  const settings: GatewaySettings = {
+    realm: env.AUTH_REALM || 'edge-auth-gateway',
+    originTimeoutMs: intVar(env, 'ORIGIN_TIMEOUT_MS', 30_000),
+    memoryTtlSeconds: intVar(env, 'KEYSET_MEMORY_TTL_SECONDS', 30),
+    maxStalenessSeconds: intVar(env, 'KEYSET_MAX_STALENESS_SECONDS', 3600),
+    maxSyncAgeSeconds: intVar(env, 'SYNC_MAX_AGE_SECONDS', 86_400),
+    statusHeartbeatSeconds: intVar(env, 'SYNC_STATUS_HEARTBEAT_SECONDS', 3600),
+    fullAccessAllowsInvoke: boolVar(env, 'FULL_ACCESS_ALLOWS_INVOKE'),
+    iamApiUrl: (env.IAM_API_URL || 'https://api.scaleway.com').replace(/\/+$/, ''),
+    organizationId: env.SCW_ORGANIZATION_ID || undefined,
+    region: env.SCW_REGION || 'fr-par',
+  }
+  if (settings.maxSyncAgeSeconds <= settings.statusHeartbeatSeconds) {
+    throw new TypeError('SYNC_MAX_AGE_SECONDS must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')
+  }
+  if (!/^https?:\/\//.test(settings.iamApiUrl)) throw new TypeError('IAM_API_URL must be an http(s) URL')
+  return settings
+}
+
+function intVar(env: GatewayEnv, name: keyof GatewayEnv, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer, got "${String(raw)}"`)
+  return value
+}
+
+function boolVar(env: GatewayEnv, name: keyof GatewayEnv): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '' || raw === 'false') return false
+  if (raw === 'true') return true
+  throw new TypeError(`${name} must be "true" or "false", got "${String(raw)}"`)
+}
