@@ -41,6 +41,26 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      {
+        // The Scaleway IAM + serverless API emulator (docs/emulator.md), as its own Worker.
+        plugins: [
+          cloudflareTest({
+            main: './src/emulator/worker.ts',
+            wrangler: { configPath: './src/emulator/wrangler.toml' },
+            miniflare: {
+              bindings: {
+                EMULATOR_ADMIN_SECRET: 'test-emulator-admin-secret-7c1e',
+                // Faster key generation in tests; the default (4096) is the platform's size.
+                EMULATOR_RSA_MODULUS_BITS: '2048',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'emulator',
+          include: ['test/emulator/**/*.test.ts'],
+        },
+      },
     ],
   },
 })
