@@ -2,6 +2,9 @@ import type { GatewayEnv } from '../src/worker.js'
 
 declare global {
   namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import('../src/worker.js')
+    }
     interface Env extends GatewayEnv {
       ORIGINS_URL: string
       CLOSED_ORIGIN_URL: string
