@@ -42,6 +42,9 @@ export class EmulatorStore extends DurableObject<EmulatorEnv> {
   /** Serves one HTTP request. */
   override async fetch(request: Request): Promise<Response> {
     if (!this.app) return Response.json({ message: `emulator failed to start: ${this.startupError}`, type: 'internal_error' }, { status: 500 })
-    return this.app.fetch(request)
+    // Read the body first: a refusal can come before a handler reads it, and a
+    // request stream must not outlive its answer.
+    const body = request.body ? await request.arrayBuffer() : null
+    return this.app.fetch(new Request(request, { body }))
   }
 }
