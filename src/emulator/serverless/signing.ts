@@ -58,7 +58,7 @@ export class SigningKeys {
     const row = this.sql.exec<{ private_jwk: string; public_pem: string }>('SELECT private_jwk, public_pem FROM namespace_keys WHERE namespace_id = ?', namespaceId).toArray()[0]
     if (!row) return undefined
     const jwk = JSON.parse(row.private_jwk) as JWK
-    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, key_ops: _ops, ext: _ext, ...publicJwk } = jwk
     const key: NamespaceKey = {
       privateKey: (await importJWK(jwk, 'RS256')) as CryptoKey,
       publicKey: (await importJWK(publicJwk, 'RS256')) as CryptoKey,
