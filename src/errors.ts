@@ -14,6 +14,9 @@ export type EdgeAuthErrorCode =
   | 'credentials_unsupported'
   | 'api_key_unknown'
   | 'api_key_expired'
+  | 'token_invalid'
+  | 'token_expired'
+  | 'token_revoked'
   // 403: a valid credential that may not do this (RFC 6750 `insufficient_scope`).
   | 'permission_denied'
   // Routing.

@@ -5,6 +5,7 @@ import { KV_MIN_CACHE_TTL_SECONDS, kvKeys } from './kv-keys.js'
 import {
   ApiKeyShardSchema,
   ConfigPartSchema,
+  LegacyPartSchema,
   ManifestSchema,
   type ApiKeyShard,
   type ConfigPart,
@@ -180,6 +181,15 @@ export class KvKeySetStore implements KeySetStore {
       generatedAt: manifest.generatedAt,
       routes: config.routes,
       organizationOf: (projectId) => (Object.hasOwn(config.projects, projectId) ? config.projects[projectId] : undefined),
+      resource: (id) => (Object.hasOwn(config.resources, id) ? config.resources[id] : undefined),
+      legacy: async () => {
+        if (manifest.legacy === undefined) return undefined
+        try {
+          return await this.#part(manifest.legacy, LegacyPartSchema, 'legacy')
+        } catch (cause) {
+          throw new EdgeAuthError('keyset_unavailable', `legacy-token part unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
+        }
+      },
       findApiKey: async (digest) => {
         const hash = shards[digest.slice(0, prefixLength)]
         if (hash === undefined) return undefined

@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { ApiKeyRecordSchema, ConfigPartSchema, type ApiKeyRecord, type KeySetSource } from './schema.js'
+import { ApiKeyRecordSchema, ConfigPartSchema, LegacyPartSchema, type ApiKeyRecord, type KeySetSource } from './schema.js'
 import type { KeySetStore, KeySetView } from './store.js'
 
 /**
@@ -13,8 +13,10 @@ import type { KeySetStore, KeySetView } from './store.js'
  * ```
  */
 export function staticKeySet(source: KeySetSource, snapshotId = 'static'): KeySetStore {
-  const config = v.safeParse(ConfigPartSchema, { routes: source.routes, projects: source.projects })
+  const config = v.safeParse(ConfigPartSchema, { routes: source.routes, projects: source.projects, resources: source.resources ?? {} })
   if (!config.success) throw new TypeError(`staticKeySet: invalid snapshot: ${v.summarize(config.issues)}`)
+  const legacy = source.legacy === undefined ? undefined : v.safeParse(LegacyPartSchema, source.legacy)
+  if (legacy && !legacy.success) throw new TypeError(`staticKeySet: invalid legacy-token data: ${v.summarize(legacy.issues)}`)
   const keys = new Map<string, ApiKeyRecord>()
   for (const [digest, record] of Object.entries(source.apiKeys)) {
     const parsed = v.safeParse(ApiKeyRecordSchema, record)
@@ -27,7 +29,9 @@ export function staticKeySet(source: KeySetSource, snapshotId = 'static'): KeySe
     snapshotId,
     generatedAt: new Date().toISOString(),
     routes: config.output.routes,
-    organizationOf: (projectId) => config.output.projects[projectId],
+    organizationOf: (projectId) => (Object.hasOwn(config.output.projects, projectId) ? config.output.projects[projectId] : undefined),
+    resource: (id) => (Object.hasOwn(config.output.resources, id) ? config.output.resources[id] : undefined),
+    legacy: async () => legacy?.output,
     findApiKey: async (digest) => keys.get(digest),
   }
   return { current: async () => view }

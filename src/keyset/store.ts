@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, Route } from './schema.js'
+import type { ApiKeyRecord, LegacyPart, Resource, Route } from './schema.js'
 
 /** The piece of the Workers execution context a store needs: somewhere to put background work. */
 export interface StoreContext {
@@ -16,6 +16,14 @@ export interface KeySetView {
   readonly routes: readonly Route[]
   /** The organisation that owns a project, when the key set knows the project. */
   organizationOf(projectId: string): string | undefined
+  /** A function or container by id, when the sync has seen it. */
+  resource(id: string): Resource | undefined
+  /**
+   * Legacy serverless JWT material (namespace keys, live token ids); `undefined`
+   * when the key set has none (it was not built by a sync).
+   * @throws {EdgeAuthError} `keyset_unavailable` when the part cannot be read.
+   */
+  legacy(): Promise<LegacyPart | undefined>
   /**
    * Finds an API key by the SHA-256 hex digest of its secret.
    * @throws {EdgeAuthError} `keyset_unavailable` when the part holding it cannot be read.

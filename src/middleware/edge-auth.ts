@@ -1,5 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { decodeJwt } from 'jose'
+import { LEGACY_ISSUER, LegacyJwtVerifier } from '../credentials/legacy-jwt.js'
+import type { Target } from '../keyset/schema.js'
+import type { KeySetView } from '../keyset/store.js'
 import { anyGrantAllows, invokePermissionSet } from '../authz/grants.js'
 import { verifyApiKey } from '../credentials/api-key.js'
 import { EdgeAuthError } from '../errors.js'
@@ -29,6 +33,7 @@ import { problemResponse, wireErrorFor } from './problem.js'
  */
 export function edgeAuth(options: EdgeAuthOptions): MiddlewareHandler {
   const resolved = resolveEdgeAuthOptions(options)
+  const legacyJwt = new LegacyJwtVerifier()
 
   return async function edgeAuthMiddleware(c, next) {
     try {
@@ -45,9 +50,7 @@ export function edgeAuth(options: EdgeAuthOptions): MiddlewareHandler {
     const keySet = await resolved.keySet(c).current(storeContext(c))
     const credential = extractCredential(c.req.raw, resolved)
     if (!credential) throw new EdgeAuthError('credentials_missing', 'no credential')
-    if (credentialShape(credential.value) !== 'api-key') {
-      throw new EdgeAuthError('credentials_unsupported', 'JWT credentials are not accepted on this route')
-    }
+    if (credentialShape(credential.value) === 'jwt') return authenticateJwt(credential.value, target, keySet)
     const key = await verifyApiKey(credential.value, keySet, resolved.clock())
     const organizationId = target.organizationId ?? keySet.organizationOf(target.projectId)
     const allowed =
@@ -60,6 +63,21 @@ export function edgeAuth(options: EdgeAuthOptions): MiddlewareHandler {
       })
     }
     return { method: 'iam-api-key', credentialId: key.accessKey, principal: key.bearer, organizationId: key.organizationId, keyKind: key.kind }
+  }
+
+  async function authenticateJwt(token: string, target: Target, keySet: KeySetView): Promise<EdgeAuthIdentity> {
+    // The unverified issuer only picks the verifier; every claim is checked after the signature.
+    if (unverifiedIssuer(token) !== LEGACY_ISSUER) throw new EdgeAuthError('credentials_unsupported', 'this kind of JWT is not accepted here')
+    const legacy = await legacyJwt.verify(token, target, keySet, resolved.clock())
+    return { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } }
+  }
+}
+
+function unverifiedIssuer(token: string): unknown {
+  try {
+    return decodeJwt(token).iss
+  } catch (cause) {
+    throw new EdgeAuthError('token_invalid', 'the token cannot be decoded', {}, { cause })
   }
 }
 

@@ -1,7 +1,12 @@
-import type { Bearer } from '../keyset/schema.js'
-
 /** How the caller proved who it is. */
-export type AuthMethod = 'iam-api-key'
+export type AuthMethod = 'iam-api-key' | 'legacy-jwt'
+
+/** Who the credential stands for: an IAM application or user, or (for a legacy JWT) the token itself. */
+export interface EdgeAuthPrincipal {
+  type: 'application' | 'user' | 'legacy-token'
+  id: string
+  name?: string | undefined
+}
 
 /**
  * Who the gateway let through, set on the context as `c.var.edgeAuth`.
@@ -9,11 +14,12 @@ export type AuthMethod = 'iam-api-key'
  */
 export interface EdgeAuthIdentity {
   method: AuthMethod
-  /** The credential's public identifier: an API key's access key (`SCW…`). */
+  /** The credential's public identifier: an API key's access key (`SCW…`), a legacy token's id. */
   credentialId: string
-  /** The application or user the credential belongs to. */
-  principal: Bearer
-  organizationId: string
+  /** The application or user the credential belongs to; for a legacy JWT, the token. */
+  principal: EdgeAuthPrincipal
+  /** The IAM organisation, for IAM credentials. */
+  organizationId?: string | undefined
   /** The key's recorded kind, when there is one. */
   keyKind?: 'personal' | 'ci' | 'service' | undefined
 }

@@ -29,6 +29,12 @@ export function wireErrorFor(code: EdgeAuthErrorCode): WireError {
       return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The API key is not known.' }
     case 'api_key_expired':
       return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The API key has expired.' }
+    case 'token_invalid':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token is not valid.' }
+    case 'token_expired':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token has expired.' }
+    case 'token_revoked':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token has been revoked.' }
     case 'permission_denied':
       return { status: 403, title: 'Forbidden', bearerError: 'insufficient_scope', detail: 'The credential does not allow this call.' }
     case 'route_not_found':
