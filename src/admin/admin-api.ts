@@ -85,7 +85,7 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono 
 
   app.post('/sync', async (c) => {
     const outcome = await dependencies(c).sync()
-    return c.json({ ok: outcome.ok, changed: outcome.write?.changed ?? false, write: outcome.write ?? null, status: outcome.status }, outcome.ok ? 200 : 502)
+    return c.json({ ok: outcome.ok, changed: outcome.write?.changed ?? false, write: outcome.write ?? null, statusWritten: outcome.statusWritten, status: outcome.status }, outcome.ok ? 200 : 502)
   })
 
   app.post('/api-keys', async (c) => {
