@@ -1,5 +1,4 @@
 import { env } from 'cloudflare:workers'
-import { createExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest'
 import worker from '../../src/emulator/worker.js'
 import { applicationWithKey, BASE, call, FN, IAM, info, ok } from './support.js'
@@ -42,7 +41,7 @@ describe('error bodies', () => {
   })
 
   it('answers 400 for a body that is not JSON', async () => {
-    const res = await worker.fetch(new Request(`${IAM}/applications`, { method: 'POST', headers: { 'x-auth-token': env.EMULATOR_ADMIN_SECRET }, body: '{nope' }), env, createExecutionContext())
+    const res = await worker.fetch(new Request(`${IAM}/applications`, { method: 'POST', headers: { 'x-auth-token': env.EMULATOR_ADMIN_SECRET }, body: '{nope' }), env)
     expect(res.status).toBe(400)
     expect(await res.json()).toMatchObject({ type: 'invalid_arguments', details: [{ argument_name: 'body', reason: 'format' }] })
   })
@@ -73,7 +72,7 @@ describe('error bodies', () => {
 
   it('refuses everything with a clear 500 when EMULATOR_ADMIN_SECRET is unset', async () => {
     for (const path of ['/iam/v1alpha1/users', '/platform/functions/x', '/emulator/info']) {
-      const res = await worker.fetch(new Request(`${BASE}${path}`), { ...env, EMULATOR_ADMIN_SECRET: '' }, createExecutionContext())
+      const res = await worker.fetch(new Request(`${BASE}${path}`), { ...env, EMULATOR_ADMIN_SECRET: '' })
       expect(res.status).toBe(500)
       expect(((await res.json()) as { message: string }).message).toContain('EMULATOR_ADMIN_SECRET')
     }
