@@ -3,11 +3,12 @@ import { EdgeAuthError } from '../errors.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { KV_MIN_CACHE_TTL_SECONDS, kvKeys } from './kv-keys.js'
 import {
-  ApiKeyShardSchema,
+  ApiKeyRecordSchema,
+  ApiKeyShardEnvelopeSchema,
   ConfigPartSchema,
   LegacyPartSchema,
   ManifestSchema,
-  type ApiKeyShard,
+  type ApiKeyRecord,
   type ConfigPart,
   type Manifest,
 } from './schema.js'
@@ -83,6 +84,8 @@ export class KvKeySetStore implements KeySetStore {
   readonly #maxSyncAgeMs: number | undefined
   readonly #clock: () => number
   readonly #parts = new Map<string, unknown>()
+  /** Records already checked, by their raw object (dropped with their shard). */
+  readonly #checked = new WeakMap<object, ApiKeyRecord>()
   #loaded: Loaded | undefined
   #refreshStartedAt: number | undefined
   #lastError: string | undefined
@@ -193,15 +196,28 @@ export class KvKeySetStore implements KeySetStore {
       findApiKey: async (digest) => {
         const hash = shards[digest.slice(0, prefixLength)]
         if (hash === undefined) return undefined
-        let shard: ApiKeyShard
+        let shard: v.InferOutput<typeof ApiKeyShardEnvelopeSchema>
         try {
-          shard = await this.#part(hash, ApiKeyShardSchema, 'api-key shard')
+          shard = await this.#part(hash, ApiKeyShardEnvelopeSchema, 'api-key shard')
         } catch (cause) {
           throw new EdgeAuthError('keyset_unavailable', `key set shard unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
         }
-        return Object.hasOwn(shard.keys, digest) ? shard.keys[digest] : undefined
+        if (!Object.hasOwn(shard.keys, digest)) return undefined
+        return this.#record(hash, digest, shard.keys[digest])
       },
     }
+  }
+
+  /** Checks one record of a shard the first time it is looked up; the checked record replaces the raw one. */
+  #record(hash: string, digest: string, raw: unknown): ApiKeyRecord {
+    const checked = this.#checked.get(raw as object)
+    if (checked) return checked
+    const parsed = v.safeParse(ApiKeyRecordSchema, raw)
+    if (!parsed.success) {
+      throw new EdgeAuthError('keyset_unavailable', `api-key shard part ${hash}: record ${digest.slice(0, 8)}… does not fit the schema`, { retryAfterSeconds: 30 })
+    }
+    this.#checked.set(raw as object, parsed.output)
+    return parsed.output
   }
 
   async #part<S extends v.GenericSchema>(hash: string, schema: S, what: string): Promise<v.InferOutput<S>> {

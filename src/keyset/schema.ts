@@ -125,6 +125,15 @@ export const ApiKeyShardSchema = v.object({
 export type ApiKeyShard = v.InferOutput<typeof ApiKeyShardSchema>
 
 /**
+ * A shard's envelope as a reader checks it on read; each record is checked
+ * against {@link ApiKeyRecordSchema} when it is first looked up, so a cold
+ * lookup does not validate the ~400 records it does not need.
+ */
+export const ApiKeyShardEnvelopeSchema = v.object({
+  keys: v.record(Sha256Hex, v.unknown()),
+})
+
+/**
  * The manifest names every part of one snapshot by content hash. It is written
  * last, so a reader sees either the old snapshot or the new one, never a mix.
  */

@@ -119,6 +119,20 @@ describe('KvKeySetStore', () => {
     expect((await caught(() => view.findApiKey(digest))).code).toBe('keyset_unavailable')
   })
 
+  it('checks a record when it is looked up: a corrupt one is unavailable (503), its neighbours still answer', async () => {
+    await writeKeySet(env.KEYSET, await testKeySet(), { source: 'fixture' })
+    const manifest = (await readManifest(env.KEYSET))!
+    const digest = await apiKeyDigest(secrets.functions)
+    const partKey = kvKeys.part(manifest.apiKeys.shards[digest.slice(0, manifest.apiKeys.prefixLength)]!)
+    const shard = JSON.parse((await env.KEYSET.get(partKey))!) as { keys: Record<string, Record<string, unknown>> }
+    shard.keys[digest] = { ...shard.keys[digest], accessKey: 'not an access key' }
+    await env.KEYSET.put(partKey, JSON.stringify(shard))
+    const view = await new KvKeySetStore(kv, { clock }).current(backgroundContext())
+    expect((await caught(() => view.findApiKey(digest))).code).toBe('keyset_unavailable')
+    const neighbour = Object.keys(shard.keys).find((d) => d !== digest)
+    if (neighbour) expect((await view.findApiKey(neighbour))?.accessKey).toMatch(/^SCW/)
+  })
+
   it.each([
     [{ manifestCacheTtlSeconds: 10 }, /Workers KV minimum cacheTtl/],
     [{ partCacheTtlSeconds: 29 }, /Workers KV minimum cacheTtl/],
