@@ -18,6 +18,9 @@ export interface EmulatorEnv {
   EMULATOR_HANG_MAX_SECONDS?: string
 }
 
+/** Name of the one Durable Object instance that holds all state. */
+export const EMULATOR_INSTANCE = 'emulator'
+
 /** Default Organization id. Its default Project has the same id, as on the platform. */
 export const DEFAULT_ORGANIZATION_ID = 'e3a5c1f0-5d2b-4a8e-b7c6-0f9d8e7a6b5c'
 /** Id of the seeded owner user. */

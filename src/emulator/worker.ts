@@ -3,13 +3,11 @@
  * (`src/emulator/wrangler.toml`). Point Scaleway's CLI or SDKs at it with
  * `SCW_API_URL=http://127.0.0.1:8788`. See docs/emulator.md.
  */
-import type { EmulatorEnv } from './config.js'
+import { EMULATOR_INSTANCE, type EmulatorEnv } from './config.js'
 
+// Only handlers may be exported from a Worker's entry module: constants live in config.ts.
 export { EmulatorStore } from './store.js'
 export type { EmulatorEnv } from './config.js'
-
-/** Name of the one Durable Object instance. */
-export const EMULATOR_INSTANCE = 'emulator'
 
 export default {
   fetch(request, env) {

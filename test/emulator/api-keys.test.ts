@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { EMULATOR_INSTANCE } from '../../src/emulator/worker.js'
+import { EMULATOR_INSTANCE } from '../../src/emulator/config.js'
 import { call, IAM, info, ok, unique } from './support.js'
 
 async function sha256Hex(text: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { expect, it } from 'vitest'
-import { EMULATOR_INSTANCE } from '../../src/emulator/worker.js'
+import { EMULATOR_INSTANCE } from '../../src/emulator/config.js'
 import { BASE, call, IAM, ok, unique } from './support.js'
 
 const stub = () => env.EMULATOR.get(env.EMULATOR.idFromName(EMULATOR_INSTANCE))
