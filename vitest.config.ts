@@ -22,6 +22,7 @@ export default defineConfig({
                 ORIGIN_TIMEOUT_MS: '1500',
                 ORIGINS_URL: inject('originsUrl'),
                 CLOSED_ORIGIN_URL: inject('closedOriginUrl'),
+                SCRIPTED_API_URL: inject('scriptedApiUrl'),
               },
             },
           })),
@@ -29,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           globalSetup: ['./test/support/global-setup.ts'],
-          include: ['test/{middleware,keyset,proxy,authz,credentials,e2e}/**/*.test.ts'],
+          include: ['test/{middleware,keyset,proxy,authz,credentials,sync,admin,e2e}/**/*.test.ts'],
         },
       },
       {

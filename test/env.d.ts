@@ -8,6 +8,7 @@ declare global {
     interface Env extends GatewayEnv {
       ORIGINS_URL: string
       CLOSED_ORIGIN_URL: string
+      SCRIPTED_API_URL: string
     }
   }
 }

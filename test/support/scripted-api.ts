@@ -1,0 +1,49 @@
+/**
+ * A scripted API peer for the ApiClient tests, served over real HTTP by the
+ * global setup: each path answers in a way a real API sometimes does.
+ *
+ * - `/seq/{id}?statuses=429,500,200` answers the statuses in turn (the last one
+ *   repeats), 429s with `Retry-After: 2`; `GET /seq/{id}/count` tells how many calls came.
+ * - `/items?total=N` is a Scaleway-style paginated list of N items.
+ * - `/garbage` is 200 with a body that is not JSON; `/shape` is JSON of the wrong shape.
+ * - `/slow?ms=N` waits N ms; `/missing` is a Scaleway 404 body.
+ */
+const calls = new Map<string, number>()
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    const seq = /^\/seq\/([\w-]+)(\/count)?$/.exec(url.pathname)
+    if (seq) {
+      const id = seq[1]!
+      if (seq[2]) return Response.json({ count: calls.get(id) ?? 0 })
+      const n = (calls.get(id) ?? 0) + 1
+      calls.set(id, n)
+      const statuses = (url.searchParams.get('statuses') ?? '200').split(',').map(Number)
+      const status = statuses[Math.min(n, statuses.length) - 1]!
+      if (status === 200) return Response.json({ ok: true, token: request.headers.get('x-auth-token') === 'test-token' })
+      return Response.json({ message: `scripted ${status}`, type: status === 429 ? 'too_many_requests' : 'internal_error' }, { status, headers: status === 429 ? { 'retry-after': '2' } : {} })
+    }
+    switch (url.pathname) {
+      case '/items': {
+        const total = Number(url.searchParams.get('total'))
+        const page = Number(url.searchParams.get('page'))
+        const size = Number(url.searchParams.get('page_size'))
+        const start = (page - 1) * size
+        const items = Array.from({ length: Math.max(0, Math.min(size, total - start)) }, (_, i) => ({ id: `item-${start + i}` }))
+        return Response.json({ items, total_count: total })
+      }
+      case '/garbage':
+        return new Response('{"items":[{"id":', { headers: { 'content-type': 'application/json' } })
+      case '/shape':
+        return Response.json({ items: 'not a list', total_count: 1 })
+      case '/slow':
+        await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get('ms'))))
+        return Response.json({ ok: true })
+      case '/missing':
+        return Response.json({ message: 'resource is not found', type: 'not_found', resource: 'api_key', resource_id: 'SCWX' }, { status: 404 })
+      default:
+        return new Response('no such script', { status: 404 })
+    }
+  },
+}
