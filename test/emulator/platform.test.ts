@@ -118,6 +118,13 @@ describe('the platform in front of private functions', () => {
     expect(res.body).toMatchObject({ path: '/', credential: 'none', resource: { id: publicFn, privacy: 'public' } })
   })
 
+  it('follows a privacy change made through the API', async () => {
+    const flip = await fn(namespaceId, unique('flip'), 'public')
+    expect((await invoke('functions', flip, null)).status).toBe(200)
+    await ok('PATCH', `${FN}/functions/${flip}`, { body: { privacy: 'private' } })
+    expect((await invoke('functions', flip, null)).status).toBe(403)
+  })
+
   it('answers 404 for an unknown function', async () => {
     expect((await invoke('functions', crypto.randomUUID(), null)).status).toBe(404)
   })
