@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { EdgeAuthError } from '../errors.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
+import { ConsumersPartSchema, OidcPartSchema } from './jwt-schema.js'
 import { KV_MIN_CACHE_TTL_SECONDS, kvKeys } from './kv-keys.js'
 import {
   ApiKeyRecordSchema,
@@ -185,14 +186,9 @@ export class KvKeySetStore implements KeySetStore {
       routes: config.routes,
       organizationOf: (projectId) => (Object.hasOwn(config.projects, projectId) ? config.projects[projectId] : undefined),
       resource: (id) => (Object.hasOwn(config.resources, id) ? config.resources[id] : undefined),
-      legacy: async () => {
-        if (manifest.legacy === undefined) return undefined
-        try {
-          return await this.#part(manifest.legacy, LegacyPartSchema, 'legacy')
-        } catch (cause) {
-          throw new EdgeAuthError('keyset_unavailable', `legacy-token part unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
-        }
-      },
+      legacy: () => this.#optionalPart(manifest.legacy, LegacyPartSchema, 'legacy-token'),
+      consumers: () => this.#optionalPart(manifest.consumers, ConsumersPartSchema, 'consumers'),
+      oidc: () => this.#optionalPart(manifest.oidc, OidcPartSchema, 'OIDC'),
       findApiKey: async (digest) => {
         const hash = shards[digest.slice(0, prefixLength)]
         if (hash === undefined) return undefined
@@ -205,6 +201,16 @@ export class KvKeySetStore implements KeySetStore {
         if (!Object.hasOwn(shard.keys, digest)) return undefined
         return this.#record(hash, digest, shard.keys[digest])
       },
+    }
+  }
+
+  /** A part the manifest may name; unreadable means unavailable (503), never "no such credential". */
+  async #optionalPart<S extends v.GenericSchema>(hash: string | undefined, schema: S, what: string): Promise<v.InferOutput<S> | undefined> {
+    if (hash === undefined) return undefined
+    try {
+      return await this.#part(hash, schema, what)
+    } catch (cause) {
+      throw new EdgeAuthError('keyset_unavailable', `${what} part unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
     }
   }
 

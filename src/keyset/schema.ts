@@ -7,6 +7,7 @@
  * added, so the writer can be upgraded before the readers.
  */
 import * as v from 'valibot'
+import { ConsumersPartSchema, OidcPartSchema, RouteAuthSchema } from './jwt-schema.js'
 
 /** The schema generation; part of every KV key (`keyset/v1/…`). */
 export const KEYSET_SCHEMA_VERSION = 1
@@ -78,6 +79,8 @@ export const RouteSchema = v.object({
   /** Remove the matched prefix before forwarding (Kong's `strip_path`). */
   stripPath: v.optional(v.boolean(), true),
   target: TargetSchema,
+  /** Credential sources, accepted kinds, anonymous consumer, allow-lists. */
+  auth: v.optional(RouteAuthSchema, {}),
 })
 export type Route = v.InferOutput<typeof RouteSchema>
 
@@ -145,6 +148,10 @@ export const ManifestSchema = v.object({
   config: PartHash,
   /** The legacy-token part, once a sync has produced one. */
   legacy: v.optional(PartHash),
+  /** Consumers and their JWT credentials, when there are any. */
+  consumers: v.optional(PartHash),
+  /** OIDC issuers and their JWKS, when there are any. */
+  oidc: v.optional(PartHash),
   apiKeys: v.object({
     count: v.pipe(v.number(), v.integer(), v.minValue(0)),
     /** Hex digits of the digest that select a shard (1 → 16 shards, 2 → 256, 3 → 4096). */
@@ -165,6 +172,8 @@ export interface KeySetSource {
   /** Functions and containers by id. */
   resources?: v.InferInput<typeof ConfigPartSchema>['resources']
   legacy?: v.InferInput<typeof LegacyPartSchema>
+  consumers?: v.InferInput<typeof ConsumersPartSchema>
+  oidc?: v.InferInput<typeof OidcPartSchema>
   /** API keys by the SHA-256 hex digest of their secret. */
   apiKeys: Record<string, v.InferInput<typeof ApiKeyRecordSchema>>
 }

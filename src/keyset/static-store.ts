@@ -1,6 +1,14 @@
 import * as v from 'valibot'
 import { ApiKeyRecordSchema, ConfigPartSchema, LegacyPartSchema, type ApiKeyRecord, type KeySetSource } from './schema.js'
+import { ConsumersPartSchema, OidcPartSchema } from './jwt-schema.js'
 import type { KeySetStore, KeySetView } from './store.js'
+
+function optional<S extends v.GenericSchema>(value: unknown, schema: S, what: string): v.InferOutput<S> | undefined {
+  if (value === undefined) return undefined
+  const parsed = v.safeParse(schema, value)
+  if (!parsed.success) throw new TypeError(`staticKeySet: invalid ${what}: ${v.summarize(parsed.issues)}`)
+  return parsed.output
+}
 
 /**
  * A key-set store that serves one fixed snapshot from memory: for Hono apps on
@@ -15,8 +23,9 @@ import type { KeySetStore, KeySetView } from './store.js'
 export function staticKeySet(source: KeySetSource, snapshotId = 'static'): KeySetStore {
   const config = v.safeParse(ConfigPartSchema, { routes: source.routes, projects: source.projects, resources: source.resources ?? {} })
   if (!config.success) throw new TypeError(`staticKeySet: invalid snapshot: ${v.summarize(config.issues)}`)
-  const legacy = source.legacy === undefined ? undefined : v.safeParse(LegacyPartSchema, source.legacy)
-  if (legacy && !legacy.success) throw new TypeError(`staticKeySet: invalid legacy-token data: ${v.summarize(legacy.issues)}`)
+  const legacy = optional(source.legacy, LegacyPartSchema, 'legacy-token data')
+  const consumers = optional(source.consumers, ConsumersPartSchema, 'consumers')
+  const oidc = optional(source.oidc, OidcPartSchema, 'OIDC issuers')
   const keys = new Map<string, ApiKeyRecord>()
   for (const [digest, record] of Object.entries(source.apiKeys)) {
     const parsed = v.safeParse(ApiKeyRecordSchema, record)
@@ -31,7 +40,9 @@ export function staticKeySet(source: KeySetSource, snapshotId = 'static'): KeySe
     routes: config.output.routes,
     organizationOf: (projectId) => (Object.hasOwn(config.output.projects, projectId) ? config.output.projects[projectId] : undefined),
     resource: (id) => (Object.hasOwn(config.output.resources, id) ? config.output.resources[id] : undefined),
-    legacy: async () => legacy?.output,
+    legacy: async () => legacy,
+    consumers: async () => consumers,
+    oidc: async () => oidc,
     findApiKey: async (digest) => keys.get(digest),
   }
   return { current: async () => view }

@@ -1,3 +1,4 @@
+import type { ConsumersPart, OidcPart } from './jwt-schema.js'
 import type { ApiKeyRecord, LegacyPart, Resource, Route } from './schema.js'
 
 /** The piece of the Workers execution context a store needs: somewhere to put background work. */
@@ -24,6 +25,16 @@ export interface KeySetView {
    * @throws {EdgeAuthError} `keyset_unavailable` when the part cannot be read.
    */
   legacy(): Promise<LegacyPart | undefined>
+  /**
+   * Consumers and their JWT credentials; `undefined` when there are none.
+   * @throws {EdgeAuthError} `keyset_unavailable` when the part cannot be read.
+   */
+  consumers(): Promise<ConsumersPart | undefined>
+  /**
+   * OIDC issuers and their JWKS; `undefined` when there are none.
+   * @throws {EdgeAuthError} `keyset_unavailable` when the part cannot be read.
+   */
+  oidc(): Promise<OidcPart | undefined>
   /**
    * Finds an API key by the SHA-256 hex digest of its secret.
    * @throws {EdgeAuthError} `keyset_unavailable` when the part holding it cannot be read.

@@ -1,6 +1,7 @@
 import * as v from 'valibot'
 import { inParallel } from '../util/in-parallel.js'
 import { canonicalJson } from './canonical-json.js'
+import { ConsumersPartSchema, OidcPartSchema } from './jwt-schema.js'
 import { assertValidRoutes } from './validate-routes.js'
 import { sha256Hex } from './digest.js'
 import { kvKeys } from './kv-keys.js'
@@ -90,17 +91,20 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
     return hash
   }
   const configHash = await addPart(config.output)
-  let legacyHash: string | undefined
-  if (snapshot.legacy) {
-    const legacy = v.safeParse(LegacyPartSchema, snapshot.legacy)
-    if (!legacy.success) throw new TypeError(`writeKeySet: invalid legacy-token data: ${v.summarize(legacy.issues)}`)
-    legacyHash = await addPart(legacy.output)
+  const optionalPart = async (value: unknown, schema: v.GenericSchema, what: string): Promise<string | undefined> => {
+    if (value === undefined) return undefined
+    const parsed = v.safeParse(schema, value)
+    if (!parsed.success) throw new TypeError(`writeKeySet: invalid ${what}: ${v.summarize(parsed.issues)}`)
+    return addPart(parsed.output)
   }
+  const legacyHash = await optionalPart(snapshot.legacy, LegacyPartSchema, 'legacy-token data')
+  const consumersHash = await optionalPart(snapshot.consumers, ConsumersPartSchema, 'consumers')
+  const oidcHash = await optionalPart(snapshot.oidc, OidcPartSchema, 'OIDC issuers')
   const shards: Record<string, string> = {}
   for (const [prefix, keys] of [...shardKeys].sort(([a], [b]) => a.localeCompare(b))) {
     shards[prefix] = await addPart({ keys })
   }
-  const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, legacy: legacyHash, prefixLength, shards }))).slice(0, 32)
+  const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, legacy: legacyHash, consumers: consumersHash, oidc: oidcHash, prefixLength, shards }))).slice(0, 32)
 
   const previous = await readManifest(kv)
   const now = clock()
@@ -125,6 +129,8 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
     source: options.source,
     config: configHash,
     ...(legacyHash ? { legacy: legacyHash } : {}),
+    ...(consumersHash ? { consumers: consumersHash } : {}),
+    ...(oidcHash ? { oidc: oidcHash } : {}),
     apiKeys: { count: digests.length, prefixLength, shards },
     retired,
   }
@@ -135,7 +141,8 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
 
 /** Every part a manifest names. */
 export function referencedParts(manifest: Manifest): string[] {
-  return [manifest.config, ...(manifest.legacy ? [manifest.legacy] : []), ...Object.values(manifest.apiKeys.shards)]
+  const optional = [manifest.legacy, manifest.consumers, manifest.oidc].filter((hash): hash is string => hash !== undefined)
+  return [manifest.config, ...optional, ...Object.values(manifest.apiKeys.shards)]
 }
 
 /** Reads the current manifest, or `undefined` when none is written or it is unreadable. */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeAuthError } from '../../src/errors.js'
-import type { Route } from '../../src/keyset/schema.js'
+import * as v from 'valibot'
+import { RouteSchema, type Route } from '../../src/keyset/schema.js'
 import { matchRoute, prefixMatches } from '../../src/proxy/match-route.js'
 
 const target = { url: 'https://origin.test', kind: 'function', projectId: '22222222-2222-4222-8222-222222222222', privacy: 'private' } as const
-const route = (id: string, paths: string[], methods?: string[]): Route => ({ id, paths, methods, stripPath: true, target })
+const route = (id: string, paths: string[], methods?: string[]): Route => v.parse(RouteSchema, { id, paths, methods, target })
 
 describe('prefixMatches', () => {
   it.each([
