@@ -1,50 +1,70 @@
 /**
  * `npm start`: runs the local stack (docs/local-stack.md) until Ctrl-C or SIGTERM.
  *
- * Environment: EDGEGW_GATEWAY_PORT (8787), EDGEGW_ORIGINS_PORT (8789),
- * EDGEGW_STATE_DIR (.edgegw).
+ * Environment: EDGEGW_GATEWAY_PORT (8787), EDGEGW_EMULATOR_PORT (8788),
+ * EDGEGW_STATE_DIR (.edgegw), EDGEGW_SYNC_INTERVAL_SECONDS (60).
  */
-import { relative, sep } from 'node:path'
 import { FixtureError } from './lib/fixture.js'
-import { STACK_ENV, StackError, startStack, type RunningStack } from './lib/stack.js'
+import { displayPath as shown, SecretsFileError } from './lib/secrets.js'
+import { STACK_ENV, StackError, startStack, type RunningStack, type StackWorker } from './lib/stack.js'
+import type { ScheduledRun } from './lib/sync-timer.js'
 
-/** Reads a port variable: an integer from 0 (any free port) to 65535. */
-function portFromEnv(variable: { name: string; default: number }): number {
+/** Reads an integer variable within bounds. */
+function intFromEnv(variable: { name: string; default: number }, min: number, max: number, what: string): number {
   const raw = process.env[variable.name]
   if (raw === undefined || raw.trim() === '') return variable.default
-  const port = Number(raw)
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new StackError('env_invalid', `${variable.name} must be a port number from 0 to 65535, got "${raw}"`)
-  }
-  return port
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) throw new StackError('env_invalid', `${variable.name} must be ${what} from ${min} to ${max}, got "${raw}"`)
+  return value
 }
 
-/** A path as the user would type it: relative to the working directory when inside it. */
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel === '' || rel.startsWith('..') || rel.startsWith(sep) ? path : rel
-}
 
 function banner(stack: RunningStack): string {
   const calls = stack.curlLines.flatMap((line) => [`  # ${line.status}: ${line.title}`, `  ${line.command}`, ''])
-  const seeded = stack.seeded.changed ? `seeded (snapshot ${stack.seeded.snapshotId.slice(0, 8)})` : 'already up to date'
+  const seeded = stack.seeded.created.length > 0 ? `seeded: ${stack.seeded.created.length} resources created` : 'state reused: nothing minted'
+  const sync = stack.syncIntervalSeconds > 0 ? `every ${stack.syncIntervalSeconds} s through the gateway's scheduled handler (Cron Trigger path)` : 'off'
+  const { secrets, fixture } = stack
   return [
     '',
-    'edge-auth-gateway local stack is ready',
+    `edge-auth-gateway local stack is ready (${seeded}; key set ${stack.seeded.snapshotId.slice(0, 8)})`,
     '',
-    `  gateway        ${stack.gatewayUrl}   src/worker.ts; key set from fixtures/local-stack.json, ${seeded}`,
-    `  demo origins   ${stack.originsUrl}   private: 403 without the gateway's origin credential`,
+    `  emulator   ${stack.emulatorUrl}   IAM v1alpha1 + serverless v1beta1 API, and the platform (/platform/…)`,
+    `             organisation ${fixture.organizationId}, project ${fixture.projectId}`,
+    `             admin secret (the owner's key, X-Auth-Token): ${secrets.emulatorAdminSecret}`,
+    `  gateway    ${stack.gatewayUrl}   src/worker.ts; admin API ${stack.adminUrl}`,
+    `             IAM_API_TOKEN: key ${secrets.apiKeys.gateway?.accessKey} of ${fixture.applications.gateway.name}; ORIGIN_AUTH_TOKEN: key ${secrets.apiKeys.origin?.accessKey} of ${fixture.applications.origin.name}`,
+    `  sync       ${sync}`,
     '',
     'Try it from another terminal:',
     '',
     ...calls,
     `State (kept across restarts): ${shown(stack.paths.stateDir)}`,
-    `  KV:      ${shown(stack.paths.kvDir)}`,
-    `  secrets: ${shown(stack.paths.secretsFile)} (local demo values; never commit them)`,
+    `  secrets and minted ids: ${shown(stack.paths.secretsFile)} (local demo values; never commit them)`,
     `Reset: stop the stack, then  rm -rf ${shown(stack.paths.stateDir)}`,
     'Stop: Ctrl-C',
     '',
   ].join('\n')
+}
+
+/** One line per sync: the gateway's own `{"event":"sync",…}` log line, shortened. */
+function workerLog(worker: StackWorker, line: { level: string; message: string }): void {
+  const print = line.level === 'error' || line.level === 'warn' ? console.error : console.log
+  if (worker === 'gateway' && line.message.startsWith('{"event":"sync"')) {
+    try {
+      const sync = JSON.parse(line.message) as { ok: boolean; changed: boolean; counts: Record<string, number>; error: string | null; duration_ms: number }
+      const summary = sync.ok ? `ok, ${sync.changed ? 'key set changed' : 'no change'}, ${sync.counts.apiKeys ?? 0} keys, ${sync.counts.routes ?? 0} routes` : `FAILED: ${sync.error}`
+      print(`[sync] ${new Date().toISOString()} scheduled: ${summary} (${sync.duration_ms} ms)`)
+      return
+    } catch {
+      // Not the expected shape: printed as it is below.
+    }
+  }
+  print(`[${worker}] ${line.message}`)
+}
+
+function scheduledRun(run: ScheduledRun): void {
+  // A run that completed has printed its own [sync] line; only a handler that threw, or could not run, is reported here.
+  if (run.outcome !== 'ok') console.error(`[sync] ${new Date().toISOString()} scheduled handler: ${run.outcome}${run.error ? ` (${run.error})` : ''} after ${run.durationMs} ms`)
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const
@@ -52,10 +72,12 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const
 async function main(): Promise<void> {
   const listenersBefore = new Set(SIGNALS.flatMap((signal) => process.listeners(signal)))
   const stack = await startStack({
-    gatewayPort: portFromEnv(STACK_ENV.gatewayPort),
-    originsPort: portFromEnv(STACK_ENV.originsPort),
+    gatewayPort: intFromEnv(STACK_ENV.gatewayPort, 0, 65_535, 'a port number'),
+    emulatorPort: intFromEnv(STACK_ENV.emulatorPort, 0, 65_535, 'a port number'),
     stateDir: process.env[STACK_ENV.stateDir.name] || STACK_ENV.stateDir.default,
-    onWorkerLog: (worker, line) => (line.level === 'error' || line.level === 'warn' ? console.error : console.log)(`[${worker}] ${line.message}`),
+    syncIntervalSeconds: intFromEnv(STACK_ENV.syncIntervalSeconds, 1, 86_400, 'a number of seconds'),
+    onWorkerLog: workerLog,
+    onScheduledRun: scheduledRun,
   })
   console.log(banner(stack))
 
@@ -81,7 +103,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof StackError || error instanceof FixtureError) console.error(`npm start: ${error.message}`)
+  if (error instanceof StackError || error instanceof FixtureError || error instanceof SecretsFileError) console.error(`npm start: ${error.message}`)
   else console.error('npm start: the local stack could not start:', error)
   process.exit(1)
 })

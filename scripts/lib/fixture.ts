@@ -1,44 +1,73 @@
 /**
- * The local stack's fixture (`fixtures/local-stack.json`): the organisation,
- * project, API keys and routes that `npm start` seeds into the gateway's KV.
- * The fixture holds no secret; each key's secret comes from the stack's secrets
- * file, and only its digest reaches KV.
+ * The local stack's fixture (`fixtures/local-stack.json`): what `npm start`
+ * creates in the emulator (applications, policies, namespaces, a private
+ * function and container) and in the gateway (keys, a legacy token, routes).
+ * It holds no secret and no minted id: those are kept in the secrets file.
  */
 import { readFile } from 'node:fs/promises'
 import * as v from 'valibot'
-import { apiKeyDigest } from '../../src/keyset/digest.js'
-import { ApiKeyRecordSchema, GrantSchema, RouteSchema, UuidSchema, type KeySetSource } from '../../src/keyset/schema.js'
+import { GrantSchema, RouteSchema, UuidSchema, type Grant, type Route } from '../../src/keyset/schema.js'
 
 const NonEmpty = v.pipe(v.string(), v.minLength(1, 'must not be empty'))
+/** A serverless resource name, as the serverless API accepts it. */
+const ServerlessName = v.pipe(v.string(), v.regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lower-case letters, digits and dashes, at most 63'))
 
-const FixtureKeySchema = v.strictObject({
-  description: v.optional(v.string()),
-  /** The key's public identifier, `SCW` and 17 of [0-9A-Z]. */
-  accessKey: ApiKeyRecordSchema.entries.accessKey,
-  /** The IAM application the key belongs to (its bearer). */
-  application: v.strictObject({ id: UuidSchema, name: NonEmpty }),
-  /** The rules IAM gives the application, compiled as the sync would. */
+const ApplicationSchema = v.strictObject({
+  /** The IAM application's name. */
+  name: NonEmpty,
+  description: v.optional(v.string(), ''),
+  /** The rules of the application's policy, in the key set's own shape; none: no policy. */
   grants: v.array(GrantSchema),
 })
+
+const WorkloadSchema = {
+  name: ServerlessName,
+  privacy: v.optional(v.picklist(['private', 'public']), 'private'),
+}
 
 /** The shape of `fixtures/local-stack.json`, checked when the file is read. */
 export const LocalStackFixtureSchema = v.strictObject({
   $comment: v.optional(v.string()),
-  /** Where the fixture's route targets expect the demo origins; targets under it follow the real origins port. */
-  originsUrl: v.pipe(v.string(), v.url(), v.regex(/^https?:\/\/[^/?#]+$/, 'must be a scheme and host[:port], without a path')),
+  /** The emulator's organisation (`EMULATOR_ORGANIZATION_ID`, fixed at its first start). */
   organizationId: UuidSchema,
+  /** The project every namespace, grant and route belongs to. */
   projectId: UuidSchema,
-  /** The two demo keys, by role: `demo` may invoke, `noGrant` is authenticated and then refused. */
-  keys: v.strictObject({ demo: FixtureKeySchema, noGrant: FixtureKeySchema }),
-  routes: v.pipe(v.array(RouteSchema), v.minLength(1, 'must hold at least one route')),
+  region: v.optional(v.picklist(['fr-par', 'nl-ams', 'pl-waw']), 'fr-par'),
+  /**
+   * The four applications, by role: `gateway` bears `IAM_API_TOKEN`, `origin` bears
+   * `ORIGIN_AUTH_TOKEN` (both keys minted through the emulator's IAM API);
+   * `demo` and `noGrant` bear the client keys minted through the gateway's admin API.
+   */
+  applications: v.strictObject({ gateway: ApplicationSchema, origin: ApplicationSchema, demo: ApplicationSchema, noGrant: ApplicationSchema }),
+  namespaces: v.strictObject({ functions: v.strictObject({ name: ServerlessName }), containers: v.strictObject({ name: ServerlessName }) }),
+  functions: v.array(v.strictObject({ ...WorkloadSchema, runtime: v.optional(v.string(), 'node22') })),
+  containers: v.array(v.strictObject({ ...WorkloadSchema, registryImage: v.optional(v.string()) })),
+  /** A legacy token on the whole namespace of `product`, minted through the gateway (which captures the namespace key). */
+  legacyToken: v.strictObject({ product: v.picklist(['functions', 'containers']), description: v.optional(v.string(), '') }),
+  /** Routes; each target names a function or container of the fixture, completed with its ids at seeding. */
+  routes: v.pipe(
+    v.array(
+      v.strictObject({
+        id: RouteSchema.entries.id,
+        paths: RouteSchema.entries.paths,
+        methods: RouteSchema.entries.methods,
+        stripPath: v.optional(v.boolean()),
+        auth: RouteSchema.entries.auth,
+        target: v.strictObject({ kind: v.picklist(['function', 'container']), name: ServerlessName }),
+      }),
+    ),
+    v.minLength(1, 'must hold at least one route'),
+  ),
 })
 
 /** A valid local-stack fixture. */
 export type LocalStackFixture = v.InferOutput<typeof LocalStackFixtureSchema>
-/** The role of a key in the fixture, also its name in the secrets file. */
-export type FixtureKeyName = keyof LocalStackFixture['keys']
-/** One key of the fixture. */
-export type FixtureKey = LocalStackFixture['keys'][FixtureKeyName]
+/** An application role, also its name in the secrets file. */
+export type ApplicationRole = keyof LocalStackFixture['applications']
+/** The application roles, in seeding order. */
+export const APPLICATION_ROLES: readonly ApplicationRole[] = ['gateway', 'origin', 'demo', 'noGrant']
+/** A route of the fixture, before its target is resolved. */
+export type FixtureRoute = LocalStackFixture['routes'][number]
 
 /** The fixture file is missing, is not JSON, or does not fit {@link LocalStackFixtureSchema}. */
 export class FixtureError extends Error {
@@ -48,7 +77,7 @@ export class FixtureError extends Error {
 /**
  * Reads and checks a local-stack fixture file.
  *
- * @throws {FixtureError} naming the file and the first bad field (e.g. `keys.demo.accessKey`).
+ * @throws {FixtureError} naming the file and the first bad field (e.g. `applications.demo.name`).
  * @example
  * ```ts
  * const fixture = await readLocalStackFixture('fixtures/local-stack.json')
@@ -71,80 +100,94 @@ export async function readLocalStackFixture(path: string): Promise<LocalStackFix
 }
 
 /**
- * Checks a parsed fixture: its shape, then what the shape cannot say (one project,
- * distinct access keys).
+ * Checks a parsed fixture: its shape, then what the shape cannot say (grants on
+ * this organisation, route targets that exist, distinct names).
  *
  * @param source Named in error messages (a file path).
  * @throws {FixtureError} naming the first bad field.
  */
 export function parseLocalStackFixture(json: unknown, source: string): LocalStackFixture {
   const parsed = v.safeParse(LocalStackFixtureSchema, json)
-  if (!parsed.success) {
-    const issue = parsed.issues[0]
-    const field = v.getDotPath(issue) ?? '(top level)'
-    throw new FixtureError(`${source}: invalid field "${field}": ${issue.message}`)
+  const fail = (field: string, message: string): never => {
+    throw new FixtureError(`${source}: invalid field "${field}": ${message}`)
   }
+  if (!parsed.success) return fail(v.getDotPath(parsed.issues[0]) ?? '(top level)', parsed.issues[0].message)
   const fixture = parsed.output
-  fixture.routes.forEach((route, index) => {
-    if (route.target.projectId !== fixture.projectId) {
-      throw new FixtureError(`${source}: invalid field "routes.${index}.target.projectId": must be the fixture's projectId ${fixture.projectId}`)
-    }
-  })
-  if (fixture.keys.demo.accessKey === fixture.keys.noGrant.accessKey) {
-    throw new FixtureError(`${source}: invalid field "keys.noGrant.accessKey": the two keys share the access key ${fixture.keys.demo.accessKey}`)
+  for (const role of APPLICATION_ROLES) {
+    fixture.applications[role].grants.forEach((grant, index) => {
+      if (grant.scope.type === 'organization' && grant.scope.organizationId !== fixture.organizationId) {
+        fail(`applications.${role}.grants.${index}.scope.organizationId`, `must be the fixture's organizationId ${fixture.organizationId}`)
+      }
+    })
   }
+  const names = new Set(APPLICATION_ROLES.map((role) => fixture.applications[role].name))
+  if (names.size !== APPLICATION_ROLES.length) fail('applications', 'the four applications need distinct names')
+  for (const kind of ['functions', 'containers'] as const) {
+    const seen = new Set<string>()
+    fixture[kind].forEach((item, index) => {
+      if (seen.has(item.name)) fail(`${kind}.${index}.name`, `"${item.name}" appears twice`)
+      seen.add(item.name)
+    })
+  }
+  fixture.routes.forEach((route, index) => {
+    const list = route.target.kind === 'function' ? fixture.functions : fixture.containers
+    if (!list.some((item) => item.name === route.target.name)) fail(`routes.${index}.target.name`, `no ${route.target.kind} named "${route.target.name}" in the fixture`)
+  })
   return fixture
 }
 
-/** The key roles of a fixture, in a stable order: the names their secrets are kept under. */
-export const FIXTURE_KEY_NAMES: readonly FixtureKeyName[] = ['demo', 'noGrant']
-
-/**
- * Moves a target URL under the fixture's `originsUrl` to where the origins really
- * listen; any other URL is kept as it is.
- */
-export function rebaseTargetUrl(url: string, fixtureOriginsUrl: string, originsUrl: string): string {
-  const base = fixtureOriginsUrl.replace(/\/+$/, '')
-  if (url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`)) return `${originsUrl.replace(/\/+$/, '')}${url.slice(base.length)}`
-  return url
+/** An IAM rule as the emulator's `POST /iam/v1alpha1/policies` takes it. */
+export interface RuleSpec {
+  permission_set_names: string[]
+  project_ids?: string[]
+  organization_id?: string
+  condition?: string
 }
 
-/** Inputs of {@link buildKeySetSource} besides the fixture. */
-export interface KeySetSourceInputs {
-  /** The secret of each fixture key, by role. */
-  apiKeySecrets: Readonly<Record<FixtureKeyName, string>>
-  /** Where the demo origins listen now, e.g. `http://127.0.0.1:8789`. */
-  originsUrl: string
+/** One grant of the fixture as an IAM rule (the sync compiles it back into the same grant). */
+export function grantToRule(grant: Grant): RuleSpec {
+  const scope = grant.scope.type === 'projects' ? { project_ids: grant.scope.projectIds } : { organization_id: grant.scope.organizationId }
+  return { permission_set_names: grant.permissionSets, ...scope, ...(grant.condition ? { condition: grant.condition } : {}) }
+}
+
+/** The ids the emulator gave the fixture's namespaces and workloads. */
+export interface WorkloadIds {
+  namespaces: { functions: string; containers: string }
+  functions: Readonly<Record<string, string>>
+  containers: Readonly<Record<string, string>>
 }
 
 /**
- * Builds the key set `writeKeySet` stores: routes on the running origins, the
- * project → organisation map, and each key under the digest of its secret.
+ * The gateway's routes: each fixture target becomes the emulator's platform
+ * endpoint of that function or container (`{emulatorUrl}/platform/functions/{id}`),
+ * with its namespace and resource ids (which legacy tokens and `resource.*` need).
  *
- * @example
- * ```ts
- * const source = await buildKeySetSource(fixture, { apiKeySecrets: secrets.apiKeys, originsUrl })
- * await writeKeySet(kv, source, { source: 'fixture' })
- * ```
+ * @throws {FixtureError} when a target has no id (the fixture changed since the first start).
  */
-export async function buildKeySetSource(fixture: LocalStackFixture, inputs: KeySetSourceInputs): Promise<KeySetSource> {
-  const apiKeys: KeySetSource['apiKeys'] = {}
-  for (const name of FIXTURE_KEY_NAMES) {
-    const key = fixture.keys[name]
-    apiKeys[await apiKeyDigest(inputs.apiKeySecrets[name])] = {
-      accessKey: key.accessKey,
-      bearer: { type: 'application', id: key.application.id, name: key.application.name },
-      organizationId: fixture.organizationId,
-      expiresAt: null,
-      grants: key.grants,
+export function buildRoutes(fixture: LocalStackFixture, ids: WorkloadIds, emulatorUrl: string): Route[] {
+  const routes = fixture.routes.map((route): v.InferInput<typeof RouteSchema> => {
+    const product = route.target.kind === 'function' ? 'functions' : 'containers'
+    const resourceId = ids[product][route.target.name]
+    if (!resourceId) throw new FixtureError(`route "${route.id}": the ${route.target.kind} "${route.target.name}" was not created; after editing the fixture, reset the stack (rm -rf the state directory)`)
+    const workload = fixture[product].find((item) => item.name === route.target.name)!
+    return {
+      id: route.id,
+      paths: route.paths,
+      ...(route.methods ? { methods: route.methods } : {}),
+      stripPath: route.stripPath ?? true,
+      auth: route.auth,
+      target: {
+        url: `${emulatorUrl.replace(/\/+$/, '')}/platform/${product}/${resourceId}`,
+        kind: route.target.kind,
+        projectId: fixture.projectId,
+        organizationId: fixture.organizationId,
+        namespaceId: ids.namespaces[product],
+        resourceId,
+        resourceName: route.target.name,
+        privacy: workload.privacy,
+      },
     }
-  }
-  return {
-    projects: { [fixture.projectId]: fixture.organizationId },
-    apiKeys,
-    routes: fixture.routes.map((route) => ({
-      ...route,
-      target: { ...route.target, url: rebaseTargetUrl(route.target.url, fixture.originsUrl, inputs.originsUrl) },
-    })),
-  }
+  })
+  // Parsed as the admin API and the registry parse them, so equal routes compare equal.
+  return v.parse(v.array(RouteSchema), routes)
 }
