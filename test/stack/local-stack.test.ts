@@ -1,115 +1,143 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startStack, type RunningStack } from '../../scripts/lib/stack.js'
+import { startStack, StackError, type RunningStack } from '../../scripts/lib/stack.js'
+import { through, type PlatformEcho } from './support.js'
 
 const run = promisify(execFile)
 
-interface Echo {
-  path: string
-  resource: { kind: string; name: string }
-  headers: Record<string, string>
-}
-
 let stateDir: string
-let stack: RunningStack | undefined
+let stack: RunningStack
 const started: RunningStack[] = []
+const scratch: string[] = []
 
-async function start(ports: { gatewayPort: number; originsPort: number }): Promise<RunningStack> {
-  const running = await startStack({ ...ports, stateDir })
+async function start(ports: { gatewayPort: number; emulatorPort: number }, dir = stateDir): Promise<RunningStack> {
+  const running = await startStack({ ...ports, stateDir: dir, syncIntervalSeconds: 0 })
   started.push(running)
   return running
 }
 
-const call = (path: string, secret?: string): Promise<Response> =>
-  fetch(`${stack!.gatewayUrl}${path}`, { headers: secret ? { 'x-auth-token': secret } : {} })
-
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'edgegw-stack-'))
-  stack = await start({ gatewayPort: 0, originsPort: 0 })
+  stack = await start({ gatewayPort: 0, emulatorPort: 0 })
 })
 
 afterAll(async () => {
-  await Promise.allSettled(started.map((s) => s.dispose()))
-  await rm(stateDir, { recursive: true, force: true })
+  for (const running of started) await running.dispose()
+  for (const dir of [stateDir, ...scratch]) await rm(dir, { recursive: true, force: true })
 })
 
 describe('the local stack', () => {
-  it.each([
-    ['/hello', '/functions/hello', 'function'],
-    ['/echo', '/containers/echo', 'container'],
-  ])('lets the demo key call %s; the origin sees %s, the identity, and no client secret', async (path, originPath, kind) => {
-    const res = await call(path, stack!.secrets.apiKeys.demo)
-    expect(res.status).toBe(200)
-    const text = await res.text()
-    const echo = JSON.parse(text) as Echo
-    expect(echo.path).toBe(originPath)
-    expect(echo.resource.kind).toBe(kind)
-    expect(echo.headers['x-consumer-id']).toBe('f458a9d9-2afb-460d-bd30-bd598a34bb9f')
-    expect(echo.headers['x-credential-identifier']).toBe('SCWDEMOLOCALSTACK001')
-    expect(echo.headers['x-auth-method']).toBe('iam-api-key')
-    expect(echo.headers['x-auth-token']).toBe('[origin credential: valid]')
-    for (const secret of [stack!.secrets.apiKeys.demo, stack!.secrets.apiKeys.noGrant, stack!.secrets.originAuthToken]) {
-      expect(text).not.toContain(secret)
-    }
-  })
-
-  it('answers 401 with a bare Bearer challenge when there is no credential', async () => {
-    const res = await call('/hello')
-    expect(res.status).toBe(401)
-    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="edge-auth-gateway"')
-    expect(res.headers.get('content-type')).toBe('application/problem+json')
-    expect(await res.json()).toMatchObject({ status: 401, code: 'credentials_missing' })
-  })
-
-  it('answers 403 to the key whose application has no grant', async () => {
-    const res = await call('/hello', stack!.secrets.apiKeys.noGrant)
-    expect(res.status).toBe(403)
-    expect(res.headers.get('www-authenticate')).toContain('error="insufficient_scope"')
-    expect(await res.json()).toMatchObject({ status: 403, code: 'permission_denied' })
-  })
-
-  it('keeps the origins private: 403 without the origin credential, even with a client key', async () => {
-    expect((await fetch(`${stack!.originsUrl}/functions/hello`)).status).toBe(403)
-    const withClientKey = await fetch(`${stack!.originsUrl}/containers/echo`, { headers: { 'x-auth-token': stack!.secrets.apiKeys.demo } })
-    expect(withClientKey.status).toBe(403)
+  it('seeds through the APIs at first start: every resource of the fixture, then a sync that answers ok', () => {
+    const { seeded, secrets, fixture } = stack
+    expect(seeded.created).toEqual(expect.arrayContaining(['application edge-gateway', 'application edge-gateway-origin', 'function hello', 'container echo', 'legacy token of the functions namespace']))
+    expect(Object.keys(secrets.apiKeys).sort()).toEqual(['demo', 'gateway', 'noGrant', 'origin'])
+    expect(Object.keys(secrets.policies).sort()).toEqual(['demo', 'gateway', 'origin'])
+    expect(seeded.routes.map((r) => r.target.url)).toEqual([
+      `${stack.emulatorUrl}/platform/functions/${secrets.functions.hello}`,
+      `${stack.emulatorUrl}/platform/containers/${secrets.containers.echo}`,
+    ])
+    expect(seeded.routes[0]!.target).toMatchObject({ namespaceId: secrets.namespaces.functions, resourceId: secrets.functions.hello, projectId: fixture.projectId })
   })
 
   it('prints curl lines built from the real ports and secrets, each getting its printed status', async () => {
-    const { gatewayUrl, originsUrl, secrets, curlLines } = stack!
-    // Port 0 was asked for: the defaults (8787, 8789) must not appear.
+    const { gatewayUrl, emulatorUrl, secrets, curlLines } = stack
+    // Port 0 was asked for: the defaults must not appear.
     expect(gatewayUrl).not.toMatch(/:8787$/)
-    expect(curlLines.map((l) => l.status)).toEqual([200, 200, 401, 403, 403])
-    expect(curlLines[0]!.command).toContain(`X-Auth-Token: ${secrets.apiKeys.demo}`)
-    expect(curlLines[0]!.command).toContain(`${gatewayUrl}/hello`)
-    expect(curlLines[1]!.command).toContain(`${gatewayUrl}/echo`)
-    expect(curlLines[3]!.command).toContain(`X-Auth-Token: ${secrets.apiKeys.noGrant}`)
-    expect(curlLines[4]!.command).toContain(`${originsUrl}/functions/hello`)
+    expect(emulatorUrl).not.toMatch(/:8788$/)
+    expect(curlLines.map((l) => l.status)).toEqual([200, 200, 200, 401, 403, 403, 200, 200])
+    expect(curlLines[0]!.command).toContain(`X-Auth-Token: ${secrets.apiKeys.demo!.secretKey}`)
+    expect(curlLines[2]!.command).toContain(`X-Auth-Token: ${secrets.legacyToken!.token}`)
+    expect(curlLines[4]!.command).toContain(`X-Auth-Token: ${secrets.apiKeys.noGrant!.secretKey}`)
+    expect(curlLines[5]!.command).toContain(`${emulatorUrl}/platform/functions/${secrets.functions.hello}`)
+    expect(curlLines[6]!.command).toContain(`X-Auth-Token: ${secrets.emulatorAdminSecret}`)
+    expect(curlLines[7]!.command).toContain(`X-Auth-Token: ${secrets.adminToken}`)
     for (const line of curlLines) {
       const { stdout } = await run('sh', ['-c', line.command])
-      expect(stdout.match(/^HTTP\/[\d.]+ (\d{3})/)?.[1], line.command).toBe(String(line.status))
+      expect(stdout.match(/^HTTP\/[\d.]+ (\d{3})/)?.[1], line.title).toBe(String(line.status))
     }
   })
 
-  it('keeps its key set and secrets across a restart on the same state directory', async () => {
-    const secretsFile = stack!.paths.secretsFile
-    const before = { text: await readFile(secretsFile, 'utf8'), mtimeMs: (await stat(secretsFile)).mtimeMs, secrets: stack!.secrets }
-    expect((await stat(secretsFile)).mode & 0o777).toBe(0o600)
-    const ports = { gatewayPort: Number(new URL(stack!.gatewayUrl).port), originsPort: Number(new URL(stack!.originsUrl).port) }
-    await stack!.dispose()
-    await expect(fetch(`${stack!.gatewayUrl}/hello`)).rejects.toThrow()
+  it.each([
+    ['/hello', 'function', 'hello'],
+    ['/echo', 'container', 'echo'],
+  ])('lets the demo key call %s: the platform checks the origin credential; the echo shows the identity, no client secret', async (path, kind, name) => {
+    const demo = stack.secrets.apiKeys.demo!
+    const res = await through(stack, path, demo.secretKey)
+    expect(res.status).toBe(200)
+    const echo = JSON.parse(res.text) as PlatformEcho
+    expect(echo.resource).toMatchObject({ kind, name })
+    expect(echo.credential).toBe('iam_api_key')
+    expect(echo.headers).toMatchObject({ 'x-consumer-id': stack.secrets.applications.demo, 'x-consumer-username': 'edgegw-demo', 'x-credential-identifier': demo.accessKey, 'x-auth-method': 'iam-api-key' })
+    for (const secret of [demo.secretKey, stack.secrets.apiKeys.origin!.secretKey, stack.secrets.adminToken]) expect(res.text).not.toContain(secret)
+  })
+
+  it('lets the legacy token through; the platform sees the gateway\'s IAM key in its place', async () => {
+    const res = await through(stack, '/hello', stack.secrets.legacyToken!.token)
+    expect(res.status).toBe(200)
+    const echo = JSON.parse(res.text) as PlatformEcho
+    expect(echo.credential).toBe('iam_api_key')
+    expect(echo.headers['x-auth-method']).toBe('legacy-jwt')
+    expect(res.text).not.toContain(stack.secrets.legacyToken!.token)
+  })
+
+  it('refuses: 401 without credential, 403 to the key without a grant, 403 on the platform without the origin credential', async () => {
+    const none = await through(stack, '/hello')
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="edge-auth-gateway"')
+    expect(JSON.parse(none.text)).toMatchObject({ code: 'credentials_missing' })
+    const noGrant = await through(stack, '/hello', stack.secrets.apiKeys.noGrant!.secretKey)
+    expect(noGrant.status).toBe(403)
+    expect(JSON.parse(noGrant.text)).toMatchObject({ code: 'permission_denied' })
+    expect((await fetch(stack.routes[1]!.target.url, { headers: { 'x-auth-token': stack.secrets.apiKeys.noGrant!.secretKey } })).status).toBe(403)
+  })
+
+  it('keeps its state across a restart: same secrets, nothing minted, no route or key-set write', async () => {
+    const file = stack.paths.secretsFile
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    const before = { text: await readFile(file, 'utf8'), mtimeMs: (await stat(file)).mtimeMs, snapshotId: stack.seeded.snapshotId, lines: stack.curlLines }
+    const ports = { gatewayPort: Number(new URL(stack.gatewayUrl).port), emulatorPort: Number(new URL(stack.emulatorUrl).port) }
+    await stack.dispose()
+    await expect(fetch(`${stack.gatewayUrl}/hello`)).rejects.toThrow()
 
     stack = await start(ports)
-    // Same ports, same fixture, and KV read back from disk: seeding had nothing to write.
-    expect(stack.seeded.changed).toBe(false)
-    expect(stack.secrets).toEqual(before.secrets)
-    expect(await readFile(secretsFile, 'utf8')).toBe(before.text)
-    expect((await stat(secretsFile)).mtimeMs).toBe(before.mtimeMs)
-    const res = await call('/hello', before.secrets.apiKeys.demo)
-    expect(res.status).toBe(200)
-    expect(((await res.json()) as Echo).headers['x-credential-identifier']).toBe('SCWDEMOLOCALSTACK001')
+    expect(stack.seeded.created).toEqual([])
+    expect(stack.seeded.routesWritten).toBe(false)
+    expect(stack.seeded.snapshotId).toBe(before.snapshotId)
+    expect(await readFile(file, 'utf8')).toBe(before.text)
+    expect((await stat(file)).mtimeMs).toBe(before.mtimeMs)
+    expect(stack.curlLines).toEqual(before.lines)
+    expect((await through(stack, '/hello', stack.secrets.apiKeys.demo!.secretKey)).status).toBe(200)
+  })
+
+  it.each([
+    ['state/emulator', /application edge-gateway [0-9a-f-]{36}, recorded in .*dev-secrets\.json, no longer exists/],
+    ['state/kv', /the gateway's capture of the functions namespace key, recorded in .*, no longer exists/],
+    ['dev-secrets.json', /dev-secrets\.json is missing but .* holds state/],
+  ])('refuses a state directory without %s, telling to reset it', async (removed, message) => {
+    // A copy of the stopped stack's state, with one piece removed.
+    await stack.dispose()
+    const copy = await mkdtemp(join(tmpdir(), 'edgegw-partial-'))
+    scratch.push(copy)
+    await cp(stateDir, copy, { recursive: true })
+    await rm(join(copy, removed), { recursive: true })
+    const failure = start({ gatewayPort: 0, emulatorPort: 0 }, copy)
+    await expect(failure).rejects.toThrow(message)
+    await expect(failure).rejects.toThrow(`rm -rf ${copy}`)
+    await expect(failure).rejects.toMatchObject({ code: removed === 'dev-secrets.json' ? 'secrets_invalid' : 'state_incomplete' })
+  })
+
+  it('names the port and the variable when a port is taken', async () => {
+    const other = await start({ gatewayPort: 0, emulatorPort: 0 })
+    const port = Number(new URL(other.emulatorUrl).port)
+    const dir = await mkdtemp(join(tmpdir(), 'edgegw-port-'))
+    scratch.push(dir)
+    const failure = startStack({ gatewayPort: 0, emulatorPort: port, stateDir: dir })
+    await expect(failure).rejects.toThrow(StackError)
+    await expect(failure).rejects.toThrow(`Port ${port} (emulator) is already in use on 127.0.0.1`)
+    await expect(failure).rejects.toThrow('EDGEGW_EMULATOR_PORT=<port>')
   })
 })
