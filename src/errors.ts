@@ -17,6 +17,7 @@ export type EdgeAuthErrorCode =
   | 'token_invalid'
   | 'token_expired'
   | 'token_revoked'
+  | 'credential_unknown'
   // 403: a valid credential that may not do this (RFC 6750 `insufficient_scope`).
   | 'permission_denied'
   // Routing.

@@ -28,6 +28,8 @@ export interface GatewayOptions {
   realm?: string
   fullAccessAllowsInvoke?: boolean
   clock?: () => number
+  /** The Worker secret sealing consumers' HMAC secrets; read per request. */
+  credentialEncryptionKey?: (c: Context) => string | undefined
   /** Outbound fetch, for tests. Default the global `fetch`. */
   fetch?: typeof fetch
   /** Where access-log lines go (one JSON object a request; never a credential). Default `console.log`. */
@@ -48,6 +50,8 @@ export function createGateway(options: GatewayOptions): Hono {
   const auth = edgeAuth({
     keySet: options.keySet,
     target: (c) => c.get('edgeRoute')?.route.target,
+    auth: (c) => c.get('edgeRoute')?.route.auth,
+    ...(options.credentialEncryptionKey ? { credentialEncryptionKey: options.credentialEncryptionKey } : {}),
     realm,
     ...(options.fullAccessAllowsInvoke !== undefined ? { fullAccessAllowsInvoke: options.fullAccessAllowsInvoke } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -99,8 +103,9 @@ export function createGateway(options: GatewayOptions): Hono {
         requestId: c.get('requestId'),
         originToken: options.originToken(c),
         timeoutMs,
-        credentialQueryParameters: [],
-        credentialCookies: [],
+        credentialHeaders: route.route.auth.headerNames,
+        credentialQueryParameters: route.route.auth.queryParameters,
+        credentialCookies: route.route.auth.cookies,
         clientIp: c.req.header('cf-connecting-ip'),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       })

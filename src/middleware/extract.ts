@@ -1,7 +1,7 @@
 import { EdgeAuthError } from '../errors.js'
 
 /** Where a credential was found; recorded for logs, never with the value. */
-export type CredentialLocation = 'x-auth-token' | 'authorization' | `query:${string}` | `cookie:${string}`
+export type CredentialLocation = 'x-auth-token' | 'authorization' | `header:${string}` | `query:${string}` | `cookie:${string}`
 
 /** The one credential a request carries, and everywhere it was found. */
 export interface ExtractedCredential {
@@ -9,8 +9,10 @@ export interface ExtractedCredential {
   locations: CredentialLocation[]
 }
 
-/** Where to look for credentials; header locations are always searched. */
+/** Where to look for credentials; `X-Auth-Token` and `Authorization: Bearer` are always searched. */
 export interface CredentialSources {
+  /** More headers that may carry a token, bare or as `Bearer <token>`. */
+  headerNames?: readonly string[]
   /** Query parameters that may carry a token (off by default: URLs end up in logs). */
   queryParameters: readonly string[]
   /** Cookies that may carry a token (off by default). */
@@ -40,6 +42,11 @@ export function extractCredential(request: Request, sources: CredentialSources):
     const match = /^\s*bearer(?:\s+(.*))?$/i.exec(authorization)
     // Another scheme (Basic, Digest…) is not ours: it is neither a credential nor an error.
     if (match) found.push({ value: checked((match[1] ?? '').trim()), location: 'authorization' })
+  }
+
+  for (const name of sources.headerNames ?? []) {
+    const value = request.headers.get(name)
+    if (value !== null) found.push({ value: checked(value.replace(/^\s*bearer\s+/i, '').trim()), location: `header:${name.toLowerCase()}` })
   }
 
   if (sources.queryParameters.length > 0) {

@@ -1,9 +1,9 @@
-/** How the caller proved who it is. */
-export type AuthMethod = 'iam-api-key' | 'legacy-jwt'
+/** How the caller proved who it is (`anonymous`: it did not, and the route's anonymous consumer stands in). */
+export type AuthMethod = 'iam-api-key' | 'legacy-jwt' | 'consumer-jwt' | 'oidc-jwt' | 'anonymous'
 
 /** Who the credential stands for: an IAM application or user, or (for a legacy JWT) the token itself. */
 export interface EdgeAuthPrincipal {
-  type: 'application' | 'user' | 'legacy-token'
+  type: 'application' | 'user' | 'legacy-token' | 'consumer' | 'oidc-subject'
   id: string
   name?: string | undefined
 }
@@ -22,6 +22,8 @@ export interface EdgeAuthIdentity {
   organizationId?: string | undefined
   /** The key's recorded kind, when there is one. */
   keyKind?: 'personal' | 'ci' | 'service' | undefined
+  /** The consumer, for consumer JWTs and the anonymous consumer. */
+  consumer?: { id: string; username: string; customId?: string | undefined; groups: readonly string[] } | undefined
 }
 
 declare module 'hono' {

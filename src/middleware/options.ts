@@ -1,6 +1,12 @@
 import type { Context } from 'hono'
+import * as v from 'valibot'
+import type { OidcJwtVerifierOptions } from '../credentials/oidc-jwt.js'
+import { RouteAuthSchema, type RouteAuth } from '../keyset/jwt-schema.js'
 import type { Target } from '../keyset/schema.js'
 import type { KeySetStore } from '../keyset/store.js'
+
+/** A route's auth settings as written (every field optional), see {@link RouteAuth}. */
+export type RouteAuthInput = v.InferInput<typeof RouteAuthSchema>
 
 /**
  * Options of {@link edgeAuth}.
@@ -10,6 +16,7 @@ import type { KeySetStore } from '../keyset/store.js'
  * edgeAuth({
  *   keySet: kvKeySet((env) => env.KEYSET),
  *   target: { kind: 'function', projectId, privacy: 'private', url: 'https://…' },
+ *   auth: { accept: ['api-key', 'consumer-jwt'], requireExp: true, maxLifetimeSeconds: 3600 },
  * })
  * ```
  */
@@ -22,14 +29,21 @@ export interface EdgeAuthOptions {
    * configuration error and gives 500.
    */
   target: Target | ((c: Context) => Target | undefined)
+  /**
+   * Credential sources, accepted kinds, anonymous consumer, allow-lists, JWT rules
+   * ({@link RouteAuthInput}): fixed settings, or a function of the context (the
+   * Worker uses the matched route's). Default: every kind accepted, from
+   * `X-Auth-Token` and `Authorization: Bearer` only.
+   */
+  auth?: RouteAuthInput | ((c: Context) => RouteAuth | undefined)
+  /** The Worker secret that seals consumers' HMAC secrets (`CREDENTIAL_ENCRYPTION_KEY`). Needed for HS* credentials. */
+  credentialEncryptionKey?: string | ((c: Context) => string | undefined)
   /** Realm in `WWW-Authenticate` challenges. Default `"edge-auth-gateway"`. */
   realm?: string
   /** Count `FunctionsFullAccess` / `ContainersFullAccess` / `AllProductsFullAccess` as allowing invocation. Default `false`. */
   fullAccessAllowsInvoke?: boolean
-  /** Query parameters that may carry a token. Default none: URLs end up in logs. */
-  queryParameters?: readonly string[]
-  /** Cookies that may carry a token. Default none. */
-  cookies?: readonly string[]
+  /** OIDC JWKS refresh settings (cooldown, timeout, fetch). */
+  oidc?: OidcJwtVerifierOptions
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
 }
@@ -38,14 +52,13 @@ export interface EdgeAuthOptions {
 export interface ResolvedEdgeAuthOptions {
   keySet: (c: Context) => KeySetStore
   target: (c: Context) => Target | undefined
+  auth: (c: Context) => RouteAuth
+  credentialEncryptionKey: (c: Context) => string | undefined
   realm: string
   fullAccessAllowsInvoke: boolean
-  queryParameters: readonly string[]
-  cookies: readonly string[]
+  oidc: OidcJwtVerifierOptions
   clock: () => number
 }
-
-const TOKEN_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~]+$/
 
 /**
  * Applies defaults and checks every option.
@@ -64,21 +77,27 @@ export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAu
   if (typeof realm !== 'string' || realm === '' || /["\\\r\n]/.test(realm)) {
     throw new TypeError('edgeAuth: options.realm must be a non-empty string without quotes, backslashes or line breaks')
   }
-  const names = (option: 'queryParameters' | 'cookies'): readonly string[] => {
-    const list = options[option] ?? []
-    if (!Array.isArray(list) || list.some((name) => typeof name !== 'string' || !TOKEN_NAME.test(name))) {
-      throw new TypeError(`edgeAuth: options.${option} must be a list of parameter names`)
-    }
-    return Object.freeze([...list])
-  }
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('edgeAuth: options.clock must be a function')
+  const defaults = v.parse(RouteAuthSchema, {})
+  let auth: (c: Context) => RouteAuth
+  if (typeof options.auth === 'function') {
+    const dynamic = options.auth
+    auth = (c) => dynamic(c) ?? defaults
+  } else {
+    const parsed = v.safeParse(RouteAuthSchema, options.auth ?? {})
+    if (!parsed.success) throw new TypeError(`edgeAuth: options.auth.${v.getDotPath(parsed.issues[0]) ?? ''}: ${parsed.issues[0].message}`)
+    const fixed = parsed.output
+    auth = () => fixed
+  }
+  const key = options.credentialEncryptionKey
   return {
     keySet: typeof keySet === 'function' ? keySet : () => keySet,
     target: typeof target === 'function' ? target : () => target,
+    auth,
+    credentialEncryptionKey: typeof key === 'function' ? key : () => key,
     realm,
     fullAccessAllowsInvoke: options.fullAccessAllowsInvoke ?? false,
-    queryParameters: names('queryParameters'),
-    cookies: names('cookies'),
+    oidc: options.oidc ?? {},
     clock: options.clock ?? Date.now,
   }
 }

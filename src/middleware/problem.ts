@@ -35,6 +35,8 @@ export function wireErrorFor(code: EdgeAuthErrorCode): WireError {
       return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token has expired.' }
     case 'token_revoked':
       return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token has been revoked.' }
+    case 'credential_unknown':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token names no known credential.' }
     case 'permission_denied':
       return { status: 403, title: 'Forbidden', bearerError: 'insufficient_scope', detail: 'The credential does not allow this call.' }
     case 'route_not_found':

@@ -15,7 +15,8 @@ export interface ForwardOptions {
   originToken: string | undefined
   /** Milliseconds to wait for the origin's response headers before 504. */
   timeoutMs: number
-  /** Query parameters and cookies that carried credentials; removed before forwarding. */
+  /** Headers, query parameters and cookies that may carry credentials; removed before forwarding. */
+  credentialHeaders: readonly string[]
   credentialQueryParameters: readonly string[]
   credentialCookies: readonly string[]
   /** The client's address, from `CF-Connecting-IP`. */
@@ -83,12 +84,9 @@ export async function forwardToOrigin(request: Request, options: ForwardOptions)
   const headers = new Headers(request.headers)
   dropHopByHop(headers)
   for (const name of STRIPPED_REQUEST_HEADERS) headers.delete(name)
+  for (const name of options.credentialHeaders) headers.delete(name)
   if (options.credentialCookies.length > 0) stripCookies(headers, options.credentialCookies)
-  const { identity } = options
-  headers.set('x-consumer-id', identity.principal.id)
-  if (identity.principal.name) headers.set('x-consumer-username', identity.principal.name)
-  headers.set('x-credential-identifier', identity.credentialId)
-  headers.set('x-auth-method', identity.method)
+  setIdentityHeaders(headers, options.identity)
   headers.set('x-request-id', options.requestId)
   if (options.clientIp) headers.set('x-forwarded-for', options.clientIp)
   headers.set('x-forwarded-proto', incoming.protocol.replace(':', ''))
@@ -120,6 +118,17 @@ export async function forwardToOrigin(request: Request, options: ForwardOptions)
   const out = new Response(response.body, response)
   out.headers.set('x-request-id', options.requestId)
   return out
+}
+
+/** Kong's identity headers, so upstreams written for Kong work unchanged. */
+function setIdentityHeaders(headers: Headers, identity: EdgeAuthIdentity): void {
+  headers.set('x-consumer-id', identity.principal.id)
+  if (identity.principal.name) headers.set('x-consumer-username', identity.principal.name)
+  if (identity.consumer?.customId) headers.set('x-consumer-custom-id', identity.consumer.customId)
+  if (identity.consumer && identity.consumer.groups.length > 0) headers.set('x-consumer-groups', identity.consumer.groups.join(', '))
+  if (identity.method === 'anonymous') headers.set('x-anonymous-consumer', 'true')
+  else headers.set('x-credential-identifier', identity.credentialId)
+  headers.set('x-auth-method', identity.method)
 }
 
 // RFC 9110 §7.6.1: hop-by-hop fields, and every field the Connection header names.

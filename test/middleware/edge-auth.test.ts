@@ -88,7 +88,8 @@ describe('edgeAuth as a Hono middleware', () => {
     ['a missing target', { target: undefined as never }, /options\.target/],
     ['a realm with a quote', { realm: 'a"b' }, /options\.realm/],
     ['an empty realm', { realm: '' }, /options\.realm/],
-    ['a query parameter name with a space', { queryParameters: ['access token'] }, /options\.queryParameters/],
+    ['a query parameter name with a space', { auth: { queryParameters: ['access token'] } }, /options\.auth\.queryParameters/],
+    ['a negative clock tolerance', { auth: { clockToleranceSeconds: -1 } }, /options\.auth\.clockToleranceSeconds/],
     ['a clock that is not a function', { clock: 5 as never }, /options\.clock/],
   ])('throws a TypeError at construction for %s', (_, options, message) => {
     const build = () => edgeAuth({ keySet: staticKeySet(source), target: fn, ...options })

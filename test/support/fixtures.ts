@@ -57,6 +57,7 @@ export async function testKeySet(originsUrl = env.ORIGINS_URL): Promise<KeySetSo
       { id: 'echo-ctr', paths: ['/echo'], target: { url: `${originsUrl}/containers/echo`, kind: 'container', projectId: PROJECT, privacy: 'private' } },
       { id: 'public-fn', paths: ['/public'], target: { url: `${originsUrl}/functions/public-hello`, kind: 'function', projectId: PROJECT, privacy: 'public' } },
       { id: 'full-path', paths: ['/keep'], stripPath: false, target: { url: `${originsUrl}/functions/keep`, kind: 'function', projectId: PROJECT, privacy: 'private' } },
+      { id: 'keys-only', paths: ['/keys-only'], auth: { accept: ['api-key'] }, target: { url: `${originsUrl}/functions/hello`, kind: 'function', projectId: PROJECT, privacy: 'private' } },
       { id: 'down', paths: ['/down'], target: { url: `${env.CLOSED_ORIGIN_URL}/functions/down`, kind: 'function', projectId: PROJECT, privacy: 'private' } },
     ],
   }
