@@ -1,7 +1,8 @@
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose'
+import { decodeJwt, errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose'
 import { EdgeAuthError } from '../errors.js'
 import type { Consumer, ConsumersPart, JwtCredential, RouteAuth } from '../keyset/jwt-schema.js'
 import { openSecret } from '../keyset/secret-box.js'
+import { checkedHeader } from './jwt-header.js'
 
 /** What a verified consumer JWT proves. */
 export interface ConsumerTokenIdentity {
@@ -85,8 +86,9 @@ function findCredential(token: string, consumers: ConsumersPart | undefined, key
   try {
     // Unverified, only to pick the credential; the signature is checked next, with that credential's key.
     claimed = decodeJwt(token)[keyClaim]
-    kid = decodeProtectedHeader(token).kid
+    kid = checkedHeader(token).kid
   } catch (cause) {
+    if (cause instanceof EdgeAuthError) throw cause
     throw new EdgeAuthError('token_invalid', 'the token cannot be decoded', {}, { cause })
   }
   const name = typeof claimed === 'string' && claimed !== '' ? claimed : typeof kid === 'string' && kid !== '' ? kid : undefined

@@ -1,4 +1,5 @@
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
+import { errors as joseErrors, jwtVerify } from 'jose'
+import { checkedHeader } from './jwt-header.js'
 import { EdgeAuthError } from '../errors.js'
 import type { LegacyPart, Target } from '../keyset/schema.js'
 import type { KeySetView } from '../keyset/store.js'
@@ -54,7 +55,8 @@ export class LegacyJwtVerifier {
     if (!namespaceId || !namespace?.publicKeyPem) {
       throw new EdgeAuthError('credentials_unsupported', 'no legacy token key is known for the target namespace')
     }
-    assertPlainHeader(token)
+    // A legacy token has no kid (the namespace picks the key) and no key hints.
+    checkedHeader(token, { forbidKid: true })
     let payload: Record<string, unknown>
     try {
       ;({ payload } = await jwtVerify(token, await this.#key(namespace.publicKeyPem), {
@@ -86,19 +88,6 @@ export class LegacyJwtVerifier {
     this.#keys.set(pem, key)
     if (this.#keys.size > this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value!)
     return key
-  }
-}
-
-/** Headers a legacy token never has; one that has them is not the platform's. */
-function assertPlainHeader(token: string): void {
-  let header: Record<string, unknown>
-  try {
-    header = decodeProtectedHeader(token)
-  } catch (cause) {
-    throw new EdgeAuthError('token_invalid', 'token header is not valid', {}, { cause })
-  }
-  for (const name of ['jku', 'x5u', 'jwk', 'x5c', 'crit', 'kid'] as const) {
-    if (name in header) throw new EdgeAuthError('token_invalid', `legacy token header has "${name}"`)
   }
 }
 

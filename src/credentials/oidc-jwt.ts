@@ -1,5 +1,6 @@
-import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWK } from 'jose'
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWK } from 'jose'
 import { EdgeAuthError } from '../errors.js'
+import { checkedHeader } from './jwt-header.js'
 import { OIDC_ALGORITHMS, type OidcIssuer, type OidcPart, type RouteAuth } from '../keyset/jwt-schema.js'
 
 /** What a verified OIDC token proves. */
@@ -54,12 +55,7 @@ export class OidcJwtVerifier {
    *   wrong audience, an algorithm the issuer does not use), `token_expired`.
    */
   async verify(token: string, issuer: OidcIssuer, auth: RouteAuth, nowMs: number): Promise<OidcTokenIdentity> {
-    let kid: unknown
-    try {
-      kid = decodeProtectedHeader(token).kid
-    } catch (cause) {
-      throw new EdgeAuthError('token_invalid', 'token header is not valid', {}, { cause })
-    }
+    const kid = checkedHeader(token).kid
     if (typeof kid !== 'string' || kid === '') throw new EdgeAuthError('token_invalid', `token of issuer ${issuer.id} has no kid`)
     const keys = await this.#keysWith(issuer, kid, nowMs)
     const algorithms = issuer.algorithms.filter((alg) => (OIDC_ALGORITHMS as readonly string[]).includes(alg))

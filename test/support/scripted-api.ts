@@ -7,8 +7,11 @@
  * - `/items?total=N` is a Scaleway-style paginated list of N items.
  * - `/garbage` is 200 with a body that is not JSON; `/shape` is JSON of the wrong shape.
  * - `/slow?ms=N` waits N ms; `/missing` is a Scaleway 404 body.
+ * - `PUT /jwks/{id}` stores a JWKS that `GET /jwks/{id}` then serves (counting
+ *   fetches at `GET /jwks/{id}/count`), as an OIDC provider's `jwks_uri`.
  */
 const calls = new Map<string, number>()
+const jwks = new Map<string, string>()
 
 export default {
   async fetch(request: Request): Promise<Response> {
@@ -23,6 +26,18 @@ export default {
       const status = statuses[Math.min(n, statuses.length) - 1]!
       if (status === 200) return Response.json({ ok: true, token: request.headers.get('x-auth-token') === 'test-token' })
       return Response.json({ message: `scripted ${status}`, type: status === 429 ? 'too_many_requests' : 'internal_error' }, { status, headers: status === 429 ? { 'retry-after': '2' } : {} })
+    }
+    const jwksPath = /^\/jwks\/([\w-]+)(\/count)?$/.exec(url.pathname)
+    if (jwksPath) {
+      const id = jwksPath[1]!
+      if (request.method === 'PUT') {
+        jwks.set(id, await request.text())
+        return new Response(null, { status: 204 })
+      }
+      if (jwksPath[2]) return Response.json({ count: calls.get(`jwks:${id}`) ?? 0 })
+      calls.set(`jwks:${id}`, (calls.get(`jwks:${id}`) ?? 0) + 1)
+      const body = jwks.get(id)
+      return body ? new Response(body, { headers: { 'content-type': 'application/json' } }) : new Response('{"message":"no jwks"}', { status: 404 })
     }
     switch (url.pathname) {
       case '/items': {

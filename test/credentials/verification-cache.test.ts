@@ -1,0 +1,90 @@
+import { env } from 'cloudflare:workers'
+import { Hono } from 'hono'
+import { SignJWT } from 'jose'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target } from '../../src/index.js'
+import { sealSecret } from '../../src/keyset/secret-box.js'
+import { ORG, PROJECT } from '../support/fixtures.js'
+
+const MASTER = 'test-credential-encryption-key-0123456789abcdef'
+const ALICE = 'c0000000-0000-4000-8000-00000000000a'
+const CRED = 'd0000000-0000-4000-8000-000000000001'
+const target: Target = { url: 'https://o.test', kind: 'function', projectId: PROJECT, privacy: 'private' }
+const secret = new Uint8Array(32).fill(7)
+
+async function withCredential(present: boolean): Promise<KeySetSource> {
+  return {
+    routes: [],
+    projects: { [PROJECT]: ORG },
+    apiKeys: {},
+    consumers: {
+      consumers: { [ALICE]: { id: ALICE, username: 'alice', groups: [] } },
+      credentials: present ? { 'alice-key': { id: CRED, consumerId: ALICE, key: 'alice-key', algorithm: 'HS256', secret: await sealSecret(secret, MASTER, CRED) } } : {},
+    },
+  }
+}
+
+const sign = (claims: Record<string, unknown> = {}) => new SignJWT({ iss: 'alice-key', ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(secret)
+
+describe('the verification cache', () => {
+  it('verifies a repeated token once: the second request does not read the credentials', async () => {
+    const inner = staticKeySet(await withCredential(true))
+    let credentialReads = 0
+    const counting: KeySetStore = {
+      current: async (ctx) => {
+        const view = await inner.current(ctx)
+        return { ...view, consumers: () => (credentialReads++, view.consumers()) }
+      },
+    }
+    const app = new Hono()
+    app.use('*', edgeAuth({ keySet: counting, target, credentialEncryptionKey: MASTER }))
+    app.all('*', (c) => c.text(c.var.edgeAuth.principal.id))
+    const value = await sign()
+    for (let i = 0; i < 3; i++) expect((await app.request('/x', { headers: { authorization: `Bearer ${value}` } })).status).toBe(200)
+    expect(credentialReads).toBe(1)
+    // Another token is verified on its own.
+    expect((await app.request('/x', { headers: { authorization: `Bearer ${await sign({ n: 2 })}` } })).status).toBe(200)
+    expect(credentialReads).toBe(2)
+  })
+
+  it('honours exp: a cached token stops working when it expires', async () => {
+    let now = Date.parse('2026-06-01T12:00:00Z')
+    const app = new Hono()
+    app.use('*', edgeAuth({ keySet: staticKeySet(await withCredential(true)), target, credentialEncryptionKey: MASTER, clock: () => now, auth: { clockToleranceSeconds: 0 } }))
+    app.all('*', (c) => c.text('ok'))
+    const value = await sign({ exp: now / 1000 + 10 })
+    expect((await app.request('/x', { headers: { authorization: `Bearer ${value}` } })).status).toBe(200)
+    now += 11_000
+    const res = await app.request('/x', { headers: { authorization: `Bearer ${value}` } })
+    expect(res.status).toBe(401)
+    expect(await res.json()).toMatchObject({ code: 'token_expired' })
+  })
+
+  describe('with the key set in KV', () => {
+    beforeEach(async () => {
+      for (const { name } of (await env.KEYSET.list()).keys) await env.KEYSET.delete(name)
+    })
+
+    it('stops accepting a cached token once its credential is deleted and the key set refreshed', async () => {
+      let now = Date.parse('2026-06-01T12:00:00Z')
+      const clock = () => now
+      await writeKeySet(env.KEYSET, await withCredential(true), { source: 'sync', clock })
+      const store = new KvKeySetStore(env.KEYSET, { clock, memoryTtlSeconds: 30 })
+      const app = new Hono()
+      app.use('*', edgeAuth({ keySet: store, target, credentialEncryptionKey: MASTER, clock }))
+      app.all('*', (c) => c.text('ok'))
+      const pending: Promise<unknown>[] = []
+      const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
+      const call = async () => (await app.request('/x', { headers: { authorization: `Bearer ${value}` } }, {}, ctx)).status
+      const value = await sign()
+
+      expect(await call()).toBe(200)
+      expect(await call()).toBe(200) // from the cache
+      await writeKeySet(env.KEYSET, await withCredential(false), { source: 'sync', clock })
+      now += 31_000
+      expect(await call()).toBe(200) // the old snapshot still serves while it refreshes in the background
+      await Promise.all(pending)
+      expect(await call()).toBe(401)
+    })
+  })
+})
