@@ -7,6 +7,12 @@ export interface GatewayEnv {
   IAM_API_TOKEN?: string
   /** Secret: bootstrap credential of the admin API. */
   ADMIN_TOKEN?: string
+  /**
+   * Secret: at least 32 characters; seals the HMAC secrets of consumer JWT
+   * credentials (AES-256-GCM, key derived with HKDF) before they reach KV.
+   * Needed to create HMAC credentials and to verify tokens signed with them.
+   */
+  CREDENTIAL_ENCRYPTION_KEY?: string
   IAM_API_URL?: string
   SCW_ORGANIZATION_ID?: string
   SCW_REGION?: string
@@ -17,6 +23,7 @@ export interface GatewayEnv {
   SYNC_MAX_AGE_SECONDS?: string
   SYNC_STATUS_HEARTBEAT_SECONDS?: string
   FULL_ACCESS_ALLOWS_INVOKE?: string
+  OIDC_JWKS_TIMEOUT_MS?: string
 }
 
 /** Settings read from {@link GatewayEnv}, checked and with defaults applied. */
@@ -31,6 +38,8 @@ export interface GatewaySettings {
   iamApiUrl: string
   organizationId: string | undefined
   region: string
+  /** Milliseconds the sync waits for one OIDC issuer's JWKS. */
+  oidcJwksTimeoutMs: number
 }
 
 /**
@@ -49,6 +58,7 @@ export function readSettings(env: GatewayEnv): GatewaySettings {
     iamApiUrl: (env.IAM_API_URL || 'https://api.scaleway.com').replace(/\/+$/, ''),
     organizationId: env.SCW_ORGANIZATION_ID || undefined,
     region: env.SCW_REGION || 'fr-par',
+    oidcJwksTimeoutMs: intVar(env, 'OIDC_JWKS_TIMEOUT_MS', 5000),
   }
   if (settings.maxSyncAgeSeconds <= settings.statusHeartbeatSeconds) {
     throw new TypeError('SYNC_MAX_AGE_SECONDS must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')

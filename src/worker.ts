@@ -37,7 +37,20 @@ function buildApp(settings: GatewaySettings): App {
     ADMIN_PREFIX,
     adminApi((c) => {
       const env = c.env as GatewayEnv
-      return { kv: env.KEYSET, registry: new Registry(env.KEYSET), ...apisFromEnv(env, settings), sync: () => syncFromEnv(env, settings) }
+      // The IAM clients only for the endpoints that call IAM: consumers, credentials,
+      // OIDC issuers and routes work without IAM configured.
+      return {
+        kv: env.KEYSET,
+        registry: new Registry(env.KEYSET),
+        get iam() {
+          return apisFromEnv(env, settings).iam
+        },
+        get serverless() {
+          return apisFromEnv(env, settings).serverless
+        },
+        credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
+        sync: () => syncFromEnv(env, settings),
+      }
     }),
   )
   app.route(

@@ -5,18 +5,27 @@ import { RouteSchema, type Route } from '../keyset/schema.js'
 import { RESERVED_PREFIX, assertValidRoutes } from '../keyset/validate-routes.js'
 import { readManifest, type KeySetKvWriter } from '../keyset/writer.js'
 import { ApiCallError } from '../sync/api-error.js'
+import { NotConfiguredError } from '../sync/from-env.js'
 import type { IamApi } from '../sync/iam-api.js'
-import type { Registry } from '../sync/registry.js'
+import type { Registry, RegistryKv } from '../sync/registry.js'
 import type { ServerlessApi } from '../sync/serverless-api.js'
 import type { SyncOutcome } from '../sync/run-sync.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
+import { AdminError, isoNow, parseBody, problem } from './admin-http.js'
+import { consumerRoutes } from './consumers-api.js'
+import { oidcIssuerRoutes } from './oidc-issuers-api.js'
 
 /** What the admin API works with, built per request from the Worker's env. */
 export interface AdminDependencies {
-  kv: KeySetKvWriter
+  /** The `KEYSET` namespace: key set, sync status and registry. */
+  kv: KeySetKvWriter & RegistryKv
   registry: Registry
+  /** The IAM API; reading it throws {@link NotConfiguredError} (503) when the gateway runs without IAM. */
   iam: IamApi
+  /** The serverless API; as `iam`. */
   serverless: ServerlessApi
+  /** The Worker secret `CREDENTIAL_ENCRYPTION_KEY` that seals HMAC credential secrets; unset → HMAC credentials cannot be created (503). */
+  credentialEncryptionKey?: string | undefined
   /** Runs one sync now. */
   sync: () => Promise<SyncOutcome>
   clock?: () => number
@@ -67,9 +76,11 @@ const RegisterNamespaceKeyBody = v.object({
 const RoutesBody = v.object({ routes: v.array(RouteSchema) })
 
 /**
- * The admin API the `edgegw` CLI uses. Responses that carry a secret (a minted
- * key or token) are `Cache-Control: no-store` and are the only time it is shown.
- * Every request must already have passed {@link adminAuth}.
+ * The admin API the `edgegw` CLI uses: status and sync, API keys and legacy
+ * tokens, routes, consumers and their JWT credentials, OIDC issuers
+ * (docs/consumers.md). Responses that carry a secret (a minted key or token,
+ * a new HMAC credential) are `Cache-Control: no-store` and are the only time it
+ * is shown. Every request must already have passed {@link adminAuth}.
  */
 export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono {
   const app = new Hono()
@@ -78,7 +89,17 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono 
     const { kv } = dependencies(c)
     const [manifest, statusText] = await Promise.all([readManifest(kv), kv.get(SYNC_STATUS_KEY, { type: 'text' })])
     return c.json({
-      keySet: manifest ? { snapshotId: manifest.snapshotId, generatedAt: manifest.generatedAt, source: manifest.source, apiKeys: manifest.apiKeys.count, shards: Object.keys(manifest.apiKeys.shards).length } : null,
+      keySet: manifest
+        ? {
+            snapshotId: manifest.snapshotId,
+            generatedAt: manifest.generatedAt,
+            source: manifest.source,
+            apiKeys: manifest.apiKeys.count,
+            shards: Object.keys(manifest.apiKeys.shards).length,
+            consumersPart: manifest.consumers ?? null,
+            oidcPart: manifest.oidc ?? null,
+          }
+        : null,
       sync: parseSyncStatus(statusText) ?? null,
     })
   })
@@ -147,46 +168,19 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono 
     return c.json({ routes: body.routes.length, note: 'Routes take effect after the next sync.' })
   })
 
-  app.onError((error, c) => {
-    if (error instanceof AdminError) return problem(c, error.status, error.code, error.message)
+  consumerRoutes(app, dependencies)
+  oidcIssuerRoutes(app, dependencies)
+
+  app.onError((error) => {
+    if (error instanceof AdminError) return problem(error.status, error.code, error.message)
+    if (error instanceof NotConfiguredError) return problem(503, 'not_configured', error.message)
     if (error instanceof ApiCallError) {
       const status = error.status === 404 ? 404 : error.status === 400 ? 400 : 502
-      return problem(c, status, status === 502 ? 'upstream_failed' : 'upstream_refused', error.message)
+      return problem(status, status === 502 ? 'upstream_failed' : 'upstream_refused', error.message)
     }
     throw error
   })
   return app
 }
 
-class AdminError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 415,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-async function parseBody<S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> {
-  if (!(c.req.header('content-type') ?? '').includes('application/json')) throw new AdminError(415, 'unsupported_media_type', 'send application/json')
-  let json: unknown
-  try {
-    json = await c.req.json()
-  } catch {
-    throw new AdminError(400, 'invalid_body', 'the body is not valid JSON')
-  }
-  const parsed = v.safeParse(schema, json)
-  // Issues name fields and expectations; they never echo a received value.
-  if (!parsed.success) throw new AdminError(400, 'invalid_body', parsed.issues.map((i) => `${v.getDotPath(i) ?? 'body'}: ${i.expected ? `expected ${i.expected}` : i.message}`).join('; '))
-  return parsed.output
-}
-
-function problem(c: Context, status: number, code: string, detail: string): Response {
-  return new Response(JSON.stringify({ type: `urn:edge-auth-gateway:problem:${code}`, title: code, status, code, detail }), {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
-  })
-}
-
-const now = (deps: AdminDependencies) => new Date((deps.clock ?? Date.now)()).toISOString()
+const now = (deps: AdminDependencies) => isoNow(deps.clock)

@@ -4,16 +4,37 @@ import { IamApi } from './iam-api.js'
 import { runSync, type SyncOutcome } from './run-sync.js'
 import { ServerlessApi } from './serverless-api.js'
 
-/** The IAM and serverless clients, from the Worker's settings and its `IAM_API_TOKEN` secret. */
+/** A feature needs a secret or var that is not set. The admin API answers 503 with the message. */
+export class NotConfiguredError extends Error {
+  override readonly name = 'NotConfiguredError'
+}
+
+/** Is the gateway connected to IAM? Only when the `IAM_API_TOKEN` secret is set. */
+export function iamConfigured(env: GatewayEnv): boolean {
+  return Boolean(env.IAM_API_TOKEN)
+}
+
+/**
+ * The IAM and serverless clients, from the Worker's settings and its `IAM_API_TOKEN` secret.
+ * @throws {NotConfiguredError} when `IAM_API_TOKEN` or `SCW_ORGANIZATION_ID` is not set.
+ */
 export function apisFromEnv(env: GatewayEnv, settings: GatewaySettings): { iam: IamApi; serverless: ServerlessApi; organizationId: string } {
-  if (!env.IAM_API_TOKEN) throw new Error('the sync is not configured: set the IAM_API_TOKEN secret')
-  if (!settings.organizationId) throw new Error('the sync is not configured: set SCW_ORGANIZATION_ID')
+  if (!env.IAM_API_TOKEN) throw new NotConfiguredError('IAM is not configured: set the IAM_API_TOKEN secret')
+  if (!settings.organizationId) throw new NotConfiguredError('IAM is not configured: set SCW_ORGANIZATION_ID')
   const client = new ApiClient({ baseUrl: settings.iamApiUrl, token: env.IAM_API_TOKEN })
   return { iam: new IamApi(client), serverless: new ServerlessApi(client, settings.region), organizationId: settings.organizationId }
 }
 
-/** Runs one sync with the Worker's bindings. */
-export function syncFromEnv(env: GatewayEnv, settings: GatewaySettings): Promise<SyncOutcome> {
-  const apis = apisFromEnv(env, settings)
-  return runSync({ kv: env.KEYSET, ...apis, statusHeartbeatSeconds: settings.statusHeartbeatSeconds })
+/**
+ * Runs one sync with the Worker's bindings. Without `IAM_API_TOKEN` the key set
+ * is built from the registry alone (routes, consumers, OIDC issuers).
+ * @throws {NotConfiguredError} (as a rejection) when `IAM_API_TOKEN` is set but `SCW_ORGANIZATION_ID` is not.
+ */
+export async function syncFromEnv(env: GatewayEnv, settings: GatewaySettings): Promise<SyncOutcome> {
+  return runSync({
+    kv: env.KEYSET,
+    ...(iamConfigured(env) ? { apis: apisFromEnv(env, settings) } : {}),
+    statusHeartbeatSeconds: settings.statusHeartbeatSeconds,
+    jwksTimeoutMs: settings.oidcJwksTimeoutMs,
+  })
 }

@@ -4,8 +4,10 @@ import type { CapturedKey } from './compile-keys.js'
 
 /**
  * The gateway's own registry in KV: what it alone knows and IAM never returns
- * again (captured API-key digests, legacy namespace public keys), and the
- * routes operators manage. docs/storage.md lists each key.
+ * again (captured API-key digests, legacy namespace public keys), the routes
+ * operators manage, and consumers, their JWT credentials and OIDC issuers
+ * (src/sync/consumer-registry.ts, src/sync/oidc-registry.ts). docs/storage.md
+ * lists each key.
  */
 export const registryKeys = {
   apiKeyPrefix: 'registry/v1/api-key/',
@@ -13,6 +15,22 @@ export const registryKeys = {
   namespaceKeyPrefix: 'registry/v1/namespace-key/',
   namespaceKey: (namespaceId: string) => `registry/v1/namespace-key/${namespaceId}`,
   routes: 'registry/v1/routes',
+  /** A consumer document, by consumer id (docs/storage.md, "Consumers and JWT credentials"). */
+  consumerPrefix: 'registry/v1/consumer/',
+  consumer: (consumerId: string) => `registry/v1/consumer/${consumerId}`,
+  /** Uniqueness index: SHA-256 hex of a username → consumer id. */
+  consumerUsername: (usernameDigest: string) => `registry/v1/consumer-username/${usernameDigest}`,
+  /** Uniqueness index: SHA-256 hex of a custom_id → consumer id. */
+  consumerCustomId: (customIdDigest: string) => `registry/v1/consumer-custom-id/${customIdDigest}`,
+  /** A JWT credential document, under its consumer. */
+  jwtCredentialPrefix: 'registry/v1/jwt-credential/',
+  jwtCredentialsOf: (consumerId: string) => `registry/v1/jwt-credential/${consumerId}/`,
+  jwtCredential: (consumerId: string, credentialId: string) => `registry/v1/jwt-credential/${consumerId}/${credentialId}`,
+  /** Uniqueness index: SHA-256 hex of a credential key → consumer and credential ids. */
+  jwtKey: (keyDigest: string) => `registry/v1/jwt-key/${keyDigest}`,
+  /** An OIDC issuer the operator trusts, by id. */
+  oidcIssuerPrefix: 'registry/v1/oidc-issuer/',
+  oidcIssuer: (issuerId: string) => `registry/v1/oidc-issuer/${issuerId}`,
 } as const
 
 const CapturedKeySchema = v.object({

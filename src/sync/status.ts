@@ -12,6 +12,12 @@ export const SyncStatusSchema = v.object({
   consecutiveFailures: v.number(),
   snapshotId: v.nullable(v.string()),
   counts: v.record(v.string(), v.number()),
+  /**
+   * What went wrong without failing the sync (an OIDC JWKS that could not be
+   * fetched, registry values left out); absent when nothing did. Messages carry
+   * no credential material.
+   */
+  warnings: v.optional(v.array(v.string())),
   durationMs: v.number(),
   /** When this record was written. */
   writtenAt: v.string(),
@@ -31,7 +37,7 @@ export function parseSyncStatus(text: string | null): SyncStatus | undefined {
 
 /**
  * Should the new status be written? Only when something an operator would act on
- * changed (outcome, error, snapshot, counts) or the last success record is older
+ * changed (outcome, error, snapshot, counts, warnings) or the last success record is older
  * than the heartbeat: an unchanged sync then writes nothing to KV, which keeps
  * a five-minute cron far under KV's 1,000 writes a day.
  */
@@ -42,5 +48,6 @@ export function statusNeedsWrite(previous: SyncStatus | undefined, next: SyncSta
   if (next.lastError) return nowMs - Date.parse(previous.writtenAt) >= heartbeatMs
   if (previous.snapshotId !== next.snapshotId) return true
   if (JSON.stringify(previous.counts) !== JSON.stringify(next.counts)) return true
+  if (JSON.stringify(previous.warnings ?? []) !== JSON.stringify(next.warnings ?? [])) return true
   return previous.lastSuccessAt === null || nowMs - Date.parse(previous.lastSuccessAt) >= heartbeatMs
 }

@@ -1,0 +1,146 @@
+/**
+ * Consumers and their JWT credentials at the admin API (Kong's `/consumers`
+ * and `/consumers/{consumer}/jwt`). docs/consumers.md describes each endpoint.
+ */
+import type { Context, Hono } from 'hono'
+import * as v from 'valibot'
+import { ConsumerSchema } from '../keyset/jwt-schema.js'
+import { toBase64url } from '../keyset/secret-box.js'
+import { ConsumerRegistry, RegistryConflictError, type ConsumerEntry, type JwtCredentialEntry } from '../sync/consumer-registry.js'
+import { AdminError, isoNow, parseBody } from './admin-http.js'
+import type { AdminDependencies } from './admin-api.js'
+import { JwtCredentialBody, prepareCredential } from './jwt-credential-input.js'
+
+const GroupName = ConsumerSchema.entries.groups.wrapped.item
+const Groups = v.pipe(
+  v.array(GroupName, 'groups: expected an array of group names'),
+  v.maxLength(100, 'groups: at most 100 groups'),
+  v.transform((groups) => [...new Set(groups)]),
+)
+const Text = (field: string) =>
+  v.pipe(
+    v.string(`${field}: expected a string`),
+    v.minLength(1, `${field}: must not be empty`),
+    v.maxLength(128, `${field}: at most 128 characters`),
+    v.regex(/^[^\p{Cc}]+$/u, `${field}: no control characters`),
+  )
+
+const ConsumerBody = v.strictObject({ username: Text('username'), custom_id: v.optional(Text('custom_id')), groups: v.optional(Groups, []) })
+const GroupsBody = v.strictObject({ groups: Groups })
+
+/** A consumer on the wire (Kong's field names; times RFC 3339). */
+export function consumerJson(consumer: ConsumerEntry) {
+  return { id: consumer.id, username: consumer.username, custom_id: consumer.customId ?? null, groups: consumer.groups, created_at: consumer.createdAt }
+}
+
+/** A JWT credential on the wire, without any secret. */
+export function credentialJson(credential: JwtCredentialEntry) {
+  return {
+    id: credential.id,
+    consumer: { id: credential.consumerId },
+    key: credential.key,
+    algorithm: credential.algorithm,
+    ...(credential.publicKeyPem ? { rsa_public_key: credential.publicKeyPem } : {}),
+    created_at: credential.createdAt,
+  }
+}
+
+/** Adds the consumer and JWT credential endpoints to the admin app. */
+export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies): void {
+  const registryOf = (c: Context) => new ConsumerRegistry(dependencies(c).kv)
+  /** Consumer changes reach the key set with the next sync: start one now, in the background. */
+  const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
+  const consumerOr404 = async (c: Context): Promise<ConsumerEntry> => {
+    const consumer = await registryOf(c).findConsumer(c.req.param('consumer')!)
+    if (!consumer) throw new AdminError(404, 'consumer_not_found', 'no consumer has this id or username')
+    return consumer
+  }
+
+  app.post('/consumers', async (c) => {
+    const body = await parseBody(c, ConsumerBody)
+    const consumer = await conflictsAs409(() =>
+      registryOf(c).createConsumer({
+        id: crypto.randomUUID(),
+        username: body.username,
+        ...(body.custom_id === undefined ? {} : { customId: body.custom_id }),
+        groups: body.groups,
+        createdAt: isoNow(dependencies(c).clock),
+      }),
+    )
+    syncSoon(c)
+    c.header('location', `${new URL(c.req.url).pathname}/${consumer.id}`)
+    return c.json(consumerJson(consumer), 201)
+  })
+
+  app.get('/consumers', async (c) => {
+    const size = Number(c.req.query('size') ?? 100)
+    if (!Number.isInteger(size) || size < 1 || size > 1000) throw new AdminError(400, 'invalid_query', 'size: expected an integer from 1 to 1000')
+    const page = await registryOf(c).listConsumers({ limit: size, cursor: c.req.query('offset') })
+    return c.json({ data: page.documents.map(({ document }) => consumerJson(document)), offset: page.cursor ?? null })
+  })
+
+  app.get('/consumers/:consumer', async (c) => c.json(consumerJson(await consumerOr404(c))))
+
+  app.delete('/consumers/:consumer', async (c) => {
+    await registryOf(c).deleteConsumer(await consumerOr404(c))
+    syncSoon(c)
+    return c.body(null, 204)
+  })
+
+  app.put('/consumers/:consumer/groups', async (c) => {
+    const body = await parseBody(c, GroupsBody)
+    const consumer = await registryOf(c).saveConsumer({ ...(await consumerOr404(c)), groups: body.groups })
+    syncSoon(c)
+    return c.json(consumerJson(consumer))
+  })
+
+  app.post('/consumers/:consumer/jwt', async (c) => {
+    const body = await parseBody(c, JwtCredentialBody)
+    const deps = dependencies(c)
+    const consumer = await consumerOr404(c)
+    const prepared = await prepareCredential(body, { consumerId: consumer.id, encryptionKey: deps.credentialEncryptionKey, createdAt: isoNow(deps.clock) })
+    const credential = await conflictsAs409(() => registryOf(c).createCredential(prepared.entry))
+    syncSoon(c)
+    c.header('cache-control', 'no-store')
+    return c.json(
+      {
+        ...credentialJson(credential),
+        ...(prepared.secret
+          ? { secret: toBase64url(prepared.secret), secret_encoding: 'base64url', note: 'The secret is shown once: the gateway keeps it sealed and never returns it again.' }
+          : {}),
+      },
+      201,
+    )
+  })
+
+  app.get('/consumers/:consumer/jwt', async (c) => {
+    const consumer = await consumerOr404(c)
+    return c.json({ data: (await registryOf(c).credentialsOf(consumer.id)).map(credentialJson) })
+  })
+
+  app.get('/consumers/:consumer/jwt/:credential', async (c) => {
+    const consumer = await consumerOr404(c)
+    const credential = await registryOf(c).findCredential(consumer.id, c.req.param('credential')!)
+    if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
+    return c.json(credentialJson(credential))
+  })
+
+  app.delete('/consumers/:consumer/jwt/:credential', async (c) => {
+    const consumer = await consumerOr404(c)
+    const registry = registryOf(c)
+    const credential = await registry.findCredential(consumer.id, c.req.param('credential')!)
+    if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
+    await registry.deleteCredential(credential)
+    syncSoon(c)
+    return c.body(null, 204)
+  })
+}
+
+async function conflictsAs409<T>(create: () => Promise<T>): Promise<T> {
+  try {
+    return await create()
+  } catch (error) {
+    if (error instanceof RegistryConflictError) throw new AdminError(409, error.field === 'key' ? 'credential_exists' : 'consumer_exists', error.message)
+    throw error
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Turns a `POST /consumers/{consumer}/jwt` body into a credential ready for the
+ * registry: the key chosen or generated, the HMAC secret checked or generated
+ * and sealed, or the public key imported with jose for the credential's
+ * algorithm and stored as SPKI PEM.
+ */
+import { exportSPKI, importSPKI } from 'jose'
+import * as v from 'valibot'
+import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm } from '../keyset/jwt-schema.js'
+import { sealSecret, toBase64url } from '../keyset/secret-box.js'
+import type { JwtCredentialEntry } from '../sync/consumer-registry.js'
+import { AdminError } from './admin-http.js'
+
+/** The body of `POST /consumers/{consumer}/jwt` (Kong's jwt credential fields). */
+export const JwtCredentialBody = v.strictObject({
+  key: v.optional(
+    v.pipe(
+      v.string('key: expected a string'),
+      v.minLength(1, 'key: must not be empty'),
+      v.maxLength(256, 'key: at most 256 characters'),
+      v.regex(/^[^\p{Cc}]+$/u, 'key: no control characters'),
+    ),
+  ),
+  algorithm: v.optional(v.picklist(CONSUMER_ALGORITHMS), 'HS256'),
+  secret: v.optional(v.pipe(v.string('secret: expected a string'), v.minLength(1, 'secret: must not be empty'), v.maxLength(1024, 'secret: at most 1024 characters'))),
+  secret_is_base64: v.optional(v.boolean(), false),
+  rsa_public_key: v.optional(v.pipe(v.string('rsa_public_key: expected a PEM string'), v.maxLength(16_384, 'rsa_public_key: at most 16384 characters'))),
+})
+export type JwtCredentialBodyInput = v.InferOutput<typeof JwtCredentialBody>
+
+/** Smallest HMAC key, in bytes: the hash output size (RFC 7518 §3.2). */
+export const HMAC_MIN_BYTES: Record<'HS256' | 'HS384' | 'HS512', number> = { HS256: 32, HS384: 48, HS512: 64 }
+
+/** What {@link prepareCredential} returns: the entry to store, and the plain secret to show once. */
+export interface PreparedCredential {
+  entry: JwtCredentialEntry
+  /** HMAC credentials: the key bytes, shown in the create response only. */
+  secret?: Uint8Array
+}
+
+/** Options of {@link prepareCredential}. */
+export interface PrepareCredentialOptions {
+  consumerId: string
+  /** The Worker secret `CREDENTIAL_ENCRYPTION_KEY`; needed for HMAC credentials only. */
+  encryptionKey: string | undefined
+  createdAt: string
+}
+
+/**
+ * Checks a credential body and builds the stored credential.
+ * @throws {AdminError} 400 (`invalid_body`, `secret_too_short`, `secret_invalid`,
+ *   `public_key_invalid`) naming the field; 503 `credential_encryption_unconfigured`
+ *   for an HMAC credential without a usable `CREDENTIAL_ENCRYPTION_KEY`.
+ */
+export async function prepareCredential(body: JwtCredentialBodyInput, options: PrepareCredentialOptions): Promise<PreparedCredential> {
+  const id = crypto.randomUUID()
+  const key = body.key ?? randomKey()
+  const base = { id, consumerId: options.consumerId, key, algorithm: body.algorithm, createdAt: options.createdAt }
+  if (isHmac(body.algorithm)) {
+    if (body.rsa_public_key !== undefined) throw new AdminError(400, 'invalid_body', `rsa_public_key: not used by ${body.algorithm} credentials (an HMAC secret is)`)
+    if (!options.encryptionKey || options.encryptionKey.length < 32) {
+      throw new AdminError(503, 'credential_encryption_unconfigured', 'HMAC credentials need the CREDENTIAL_ENCRYPTION_KEY secret (at least 32 characters) to seal their secret')
+    }
+    const secret = body.secret === undefined ? crypto.getRandomValues(new Uint8Array(HMAC_MIN_BYTES[body.algorithm])) : givenSecret(body.secret, body.secret_is_base64, body.algorithm)
+    return { entry: { ...base, secret: await sealSecret(secret, options.encryptionKey, id) }, secret }
+  }
+  if (body.secret !== undefined) throw new AdminError(400, 'invalid_body', `secret: not used by ${body.algorithm} credentials (rsa_public_key is)`)
+  if (body.rsa_public_key === undefined) throw new AdminError(400, 'invalid_body', `rsa_public_key: required for ${body.algorithm} credentials (an SPKI PEM public key)`)
+  return { entry: { ...base, publicKeyPem: await spkiFor(body.rsa_public_key, body.algorithm) } }
+}
+
+export function isHmac(algorithm: ConsumerAlgorithm): algorithm is 'HS256' | 'HS384' | 'HS512' {
+  return algorithm === 'HS256' || algorithm === 'HS384' || algorithm === 'HS512'
+}
+
+/** 24 random bytes, base64url: 32 URL-safe characters. */
+function randomKey(): string {
+  return toBase64url(crypto.getRandomValues(new Uint8Array(24)))
+}
+
+function givenSecret(secret: string, isBase64: boolean, algorithm: 'HS256' | 'HS384' | 'HS512'): Uint8Array {
+  let bytes: Uint8Array
+  if (isBase64) {
+    // Standard or URL-safe alphabet, padding optional (Kong accepts either).
+    const normalised = secret.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')
+    if (!/^[A-Za-z0-9+/]*$/.test(normalised) || normalised.length % 4 === 1) throw new AdminError(400, 'secret_invalid', 'secret: not valid base64, and secret_is_base64 is true')
+    bytes = Uint8Array.from(atob(normalised + '='.repeat((4 - (normalised.length % 4)) % 4)), (ch) => ch.charCodeAt(0))
+  } else {
+    bytes = new TextEncoder().encode(secret)
+  }
+  const minimum = HMAC_MIN_BYTES[algorithm]
+  if (bytes.byteLength < minimum) {
+    throw new AdminError(400, 'secret_too_short', `secret: ${algorithm} needs at least ${minimum} bytes${isBase64 ? ' once base64-decoded' : ''} (RFC 7518 §3.2), got ${bytes.byteLength}`)
+  }
+  return bytes
+}
+
+/**
+ * Imports the PEM with jose for this algorithm (which refuses a private key, a
+ * certificate, PKCS#1, or a key of the wrong type or curve) and re-exports it
+ * as canonical SPKI PEM. RSA keys under 2,048 bits are refused, as jose's
+ * verification would refuse them.
+ */
+async function spkiFor(pem: string, algorithm: Exclude<ConsumerAlgorithm, 'HS256' | 'HS384' | 'HS512'>): Promise<string> {
+  let key: CryptoKey
+  try {
+    key = await importSPKI(pem.trim(), algorithm, { extractable: true })
+  } catch {
+    throw new AdminError(400, 'public_key_invalid', `rsa_public_key: not an SPKI PEM public key (-----BEGIN PUBLIC KEY-----) usable with ${algorithm}${curveHint(algorithm)}`)
+  }
+  const modulusLength = (key.algorithm as { modulusLength?: number }).modulusLength
+  if (modulusLength !== undefined && modulusLength < 2048) {
+    throw new AdminError(400, 'public_key_invalid', `rsa_public_key: ${algorithm} needs an RSA key of at least 2048 bits, got ${modulusLength}`)
+  }
+  return (await exportSPKI(key)).trim()
+}
+
+function curveHint(algorithm: string): string {
+  switch (algorithm) {
+    case 'ES256':
+      return ' (an EC P-256 key)'
+    case 'ES384':
+      return ' (an EC P-384 key)'
+    case 'ES512':
+      return ' (an EC P-521 key)'
+    case 'EdDSA':
+      return ' (an Ed25519 key)'
+    default:
+      return ' (an RSA key)'
+  }
+}
