@@ -4,7 +4,7 @@
  * and sealed, or the public key imported with jose for the credential's
  * algorithm and stored as SPKI PEM.
  */
-import { exportSPKI, importSPKI } from 'jose'
+import { exportJWK, exportSPKI, importSPKI } from 'jose'
 import * as v from 'valibot'
 import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm } from '../keyset/jwt-schema.js'
 import { sealSecret, toBase64url } from '../keyset/secret-box.js'
@@ -102,11 +102,16 @@ function givenSecret(secret: string, isBase64: boolean, algorithm: 'HS256' | 'HS
  * verification would refuse them.
  */
 async function spkiFor(pem: string, algorithm: Exclude<ConsumerAlgorithm, 'HS256' | 'HS384' | 'HS512'>): Promise<string> {
+  const invalid = () => new AdminError(400, 'public_key_invalid', `rsa_public_key: not an SPKI PEM public key (-----BEGIN PUBLIC KEY-----) usable with ${algorithm} (${KEY_TYPE[algorithm].hint})`)
   let key: CryptoKey
   try {
     key = await importSPKI(pem.trim(), algorithm, { extractable: true })
+    // workerd imports a P-256 SPKI as "Ed25519" without complaint (the key then fails
+    // at use): check that the key really is of the algorithm's type and curve.
+    const jwk = await exportJWK(key)
+    if (jwk.kty !== KEY_TYPE[algorithm].kty || jwk.crv !== KEY_TYPE[algorithm].crv) throw invalid()
   } catch {
-    throw new AdminError(400, 'public_key_invalid', `rsa_public_key: not an SPKI PEM public key (-----BEGIN PUBLIC KEY-----) usable with ${algorithm}${curveHint(algorithm)}`)
+    throw invalid()
   }
   const modulusLength = (key.algorithm as { modulusLength?: number }).modulusLength
   if (modulusLength !== undefined && modulusLength < 2048) {
@@ -115,17 +120,16 @@ async function spkiFor(pem: string, algorithm: Exclude<ConsumerAlgorithm, 'HS256
   return (await exportSPKI(key)).trim()
 }
 
-function curveHint(algorithm: string): string {
-  switch (algorithm) {
-    case 'ES256':
-      return ' (an EC P-256 key)'
-    case 'ES384':
-      return ' (an EC P-384 key)'
-    case 'ES512':
-      return ' (an EC P-521 key)'
-    case 'EdDSA':
-      return ' (an Ed25519 key)'
-    default:
-      return ' (an RSA key)'
-  }
+/** The JWK type (and curve) each asymmetric algorithm needs. */
+const KEY_TYPE: Record<Exclude<ConsumerAlgorithm, 'HS256' | 'HS384' | 'HS512'>, { kty: string; crv?: string; hint: string }> = {
+  RS256: { kty: 'RSA', hint: 'an RSA key' },
+  RS384: { kty: 'RSA', hint: 'an RSA key' },
+  RS512: { kty: 'RSA', hint: 'an RSA key' },
+  PS256: { kty: 'RSA', hint: 'an RSA key' },
+  PS384: { kty: 'RSA', hint: 'an RSA key' },
+  PS512: { kty: 'RSA', hint: 'an RSA key' },
+  ES256: { kty: 'EC', crv: 'P-256', hint: 'an EC P-256 key' },
+  ES384: { kty: 'EC', crv: 'P-384', hint: 'an EC P-384 key' },
+  ES512: { kty: 'EC', crv: 'P-521', hint: 'an EC P-521 key' },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519', hint: 'an Ed25519 key' },
 }
