@@ -26,6 +26,31 @@ export type ConsumerEntry = v.InferOutput<typeof ConsumerEntrySchema>
 export const JwtCredentialEntrySchema = v.object({ ...JwtCredentialSchema.entries, createdAt: IsoTime })
 export type JwtCredentialEntry = v.InferOutput<typeof JwtCredentialEntrySchema>
 
+const PEM_HEADER = '-----BEGIN PUBLIC KEY-----'
+const PEM_FOOTER = '-----END PUBLIC KEY-----'
+
+/** The one PEM layout the registry stores (jose's `exportSPKI`: 64-character lines), so a key reads the same from a value and from metadata. */
+export function canonicalSpkiPem(pem: string): string {
+  const body = pem.replace(PEM_HEADER, '').replace(PEM_FOOTER, '').replace(/\s+/g, '')
+  return `${PEM_HEADER}\n${body.match(/.{1,64}/g)?.join('\n') ?? ''}\n${PEM_FOOTER}`
+}
+
+/**
+ * A credential's metadata: the public key as its base64 body only (`spki`), which
+ * saves the PEM armour and line breaks (an RSA-4096 key then fits KV's 1,024 bytes).
+ */
+function credentialMetadata(credential: JwtCredentialEntry): unknown {
+  if (credential.publicKeyPem === undefined) return credential
+  const { publicKeyPem, ...rest } = credential
+  return { ...rest, spki: publicKeyPem.replace(PEM_HEADER, '').replace(PEM_FOOTER, '').replace(/\s+/g, '') }
+}
+
+function credentialFromMetadata(metadata: unknown): unknown {
+  if (typeof metadata !== 'object' || metadata === null || typeof (metadata as { spki?: unknown }).spki !== 'string') return metadata
+  const { spki, ...rest } = metadata as { spki: string }
+  return { ...rest, publicKeyPem: canonicalSpkiPem(spki) }
+}
+
 const ConsumerIndexSchema = v.object({ consumerId: v.string() })
 const KeyIndexSchema = v.object({ consumerId: v.string(), credentialId: v.string() })
 
@@ -115,7 +140,7 @@ export class ConsumerRegistry {
    * @throws {RegistryConflictError} when another credential holds the key.
    */
   async createCredential(entry: JwtCredentialEntry): Promise<JwtCredentialEntry> {
-    const credential = v.parse(JwtCredentialEntrySchema, entry)
+    const credential = v.parse(JwtCredentialEntrySchema, entry.publicKeyPem === undefined ? entry : { ...entry, publicKeyPem: canonicalSpkiPem(entry.publicKeyPem) })
     const indexKey = registryKeys.jwtKey(await sha256Hex(credential.key))
     const index = await this.#readIndex(indexKey, KeyIndexSchema)
     if (index) {
@@ -123,18 +148,18 @@ export class ConsumerRegistry {
       if (holder?.key === credential.key) throw new RegistryConflictError('key', 'key: a JWT credential with this key already exists')
     }
     await this.kv.put(indexKey, JSON.stringify({ consumerId: credential.consumerId, credentialId: credential.id }))
-    await putDocument(this.kv, registryKeys.jwtCredential(credential.consumerId, credential.id), credential)
+    await putDocument(this.kv, registryKeys.jwtCredential(credential.consumerId, credential.id), credential, credentialMetadata(credential))
     return credential
   }
 
   /** A consumer's credentials, in id order. */
   async credentialsOf(consumerId: string): Promise<JwtCredentialEntry[]> {
-    return (await listAllDocuments(this.kv, registryKeys.jwtCredentialsOf(consumerId), JwtCredentialEntrySchema)).documents
+    return (await listAllDocuments(this.kv, registryKeys.jwtCredentialsOf(consumerId), JwtCredentialEntrySchema, credentialFromMetadata)).documents
   }
 
   /** Every credential of every consumer, for the sync. */
   allCredentials(): Promise<{ documents: JwtCredentialEntry[]; unreadable: string[] }> {
-    return listAllDocuments(this.kv, registryKeys.jwtCredentialPrefix, JwtCredentialEntrySchema)
+    return listAllDocuments(this.kv, registryKeys.jwtCredentialPrefix, JwtCredentialEntrySchema, credentialFromMetadata)
   }
 
   /** A consumer's credential by id or, failing that, by key. */

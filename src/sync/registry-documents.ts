@@ -16,10 +16,14 @@ export const NOT_INLINE = { inline: false } as const
 
 const encoder = new TextEncoder()
 
-/** Writes a document as the key's value, and as its metadata when its JSON fits in 1,024 bytes. */
-export async function putDocument(kv: RegistryKv, key: string, document: unknown): Promise<void> {
-  const text = JSON.stringify(document)
-  await kv.put(key, text, { metadata: encoder.encode(text).byteLength <= KV_METADATA_MAX_BYTES ? document : NOT_INLINE })
+/**
+ * Writes a document as the key's value, and as its metadata when its JSON fits
+ * in 1,024 bytes. `metadata` is a more compact form of the same document, when
+ * the caller has one (readers then pass the inverse as `fromMetadata`).
+ */
+export async function putDocument(kv: RegistryKv, key: string, document: unknown, metadata: unknown = document): Promise<void> {
+  const fits = encoder.encode(JSON.stringify(metadata)).byteLength <= KV_METADATA_MAX_BYTES
+  await kv.put(key, JSON.stringify(document), { metadata: fits ? metadata : NOT_INLINE })
 }
 
 /**
@@ -50,14 +54,14 @@ export async function listDocuments<S extends v.GenericSchema>(
   kv: RegistryKv,
   prefix: string,
   schema: S,
-  options: { cursor?: string | undefined; limit?: number } = {},
+  options: { cursor?: string | undefined; limit?: number; fromMetadata?: (metadata: unknown) => unknown } = {},
 ): Promise<DocumentPage<v.InferOutput<S>>> {
   const page = await kv.list({ prefix, limit: options.limit ?? 1000, ...(options.cursor ? { cursor: options.cursor } : {}) })
   const slots: ({ key: string; document: v.InferOutput<S> } | undefined)[] = []
   const unreadable: string[] = []
   const toGet: { index: number; key: string }[] = []
   for (const { name, metadata } of page.keys) {
-    const inline = v.safeParse(schema, metadata)
+    const inline = v.safeParse(schema, options.fromMetadata ? options.fromMetadata(metadata) : metadata)
     if (inline.success) slots.push({ key: name, document: inline.output })
     else {
       toGet.push({ index: slots.length, key: name })
@@ -82,12 +86,17 @@ export async function listDocuments<S extends v.GenericSchema>(
 }
 
 /** Every document under a prefix (pages of 1,000). */
-export async function listAllDocuments<S extends v.GenericSchema>(kv: RegistryKv, prefix: string, schema: S): Promise<{ documents: v.InferOutput<S>[]; unreadable: string[] }> {
+export async function listAllDocuments<S extends v.GenericSchema>(
+  kv: RegistryKv,
+  prefix: string,
+  schema: S,
+  fromMetadata?: (metadata: unknown) => unknown,
+): Promise<{ documents: v.InferOutput<S>[]; unreadable: string[] }> {
   const documents: v.InferOutput<S>[] = []
   const unreadable: string[] = []
   let cursor: string | undefined
   do {
-    const page = await listDocuments(kv, prefix, schema, { cursor })
+    const page = await listDocuments(kv, prefix, schema, { cursor, ...(fromMetadata ? { fromMetadata } : {}) })
     for (const { document } of page.documents) documents.push(document)
     unreadable.push(...page.unreadable)
     cursor = page.cursor

@@ -10,7 +10,7 @@ import { runSync } from '../../src/sync/run-sync.js'
 import type { ServerlessApi } from '../../src/sync/serverless-api.js'
 import { clearKv, freshView } from '../support/admin-api.js'
 import { ORG } from '../support/fixtures.js'
-import { keyPairFor } from '../support/jwt-keys.js'
+import { RSA_4096_SPKI_PEM, keyPairFor } from '../support/jwt-keys.js'
 
 const T0 = '2026-06-01T12:00:00.000Z'
 const T1 = '2026-06-01T12:00:01.000Z'
@@ -129,6 +129,20 @@ describe('reading the registry', () => {
     expect(credentials.documents).toHaveLength(30)
     expect(kv.lists).toBe(2)
     expect(kv.gets).toEqual([])
+  })
+
+  it('keeps an RSA-4096 credential in metadata (the public key as its base64 body), and reads back the same PEM', async () => {
+    const alice = await registry().createConsumer(consumer('alice'))
+    const created = await registry().createCredential({ id: crypto.randomUUID(), consumerId: alice.id, key: 'k'.repeat(64), algorithm: 'RS512', publicKeyPem: RSA_4096_SPKI_PEM, createdAt: T0 })
+    expect(created.publicKeyPem).toBe(RSA_4096_SPKI_PEM)
+    const [listed] = (await env.KEYSET.list({ prefix: registryKeys.jwtCredentialPrefix })).keys
+    expect(listed!.metadata).toMatchObject({ id: created.id, spki: expect.stringMatching(/^MII[A-Za-z0-9+/=]+$/) })
+    expect(JSON.stringify(listed!.metadata).length).toBeLessThanOrEqual(KV_METADATA_MAX_BYTES)
+    const kv = new CountingRegistryKv(env.KEYSET)
+    const [fromMetadata] = (await new ConsumerRegistry(kv).allCredentials()).documents
+    expect(kv.gets).toEqual([])
+    expect(fromMetadata).toEqual(created)
+    expect(fromMetadata).toEqual(JSON.parse((await env.KEYSET.get(registryKeys.jwtCredential(alice.id, created.id)))!))
   })
 
   it('reads a document too large for metadata with one get', async () => {
