@@ -1,27 +1,46 @@
 /**
- * A measurement Worker for scripts/bench/keyset-scale.ts: writes a key set of N
- * keys into real KV and looks keys up through a fresh (cold) or a kept (warm)
- * KvKeySetStore. Timing happens outside, in Node: workerd does not advance the
- * clock during CPU work.
+ * A measurement Worker for scripts/bench/keyset-scale.ts: builds a key set of N
+ * API keys, writes it into KV with `writeKeySet` (the sync's write), and looks
+ * keys up through a fresh (cold) or a kept (warm) `KvKeySetStore`. Timing happens
+ * outside, in Node: workerd does not advance its clock during CPU work.
+ *
+ * - `GET /prepare?n=N`: makes N key records in memory (not timed: the sync gets
+ *   its digests from the registry, it does not compute them);
+ * - `GET /write`: `writeKeySet` of the prepared records;
+ * - `GET /lookup?mode=cold|warm&i=I`: key I through a new store, or the kept one;
+ * - `GET /hold?i=I`: key I through a store kept for memory figures;
+ * - `GET /touch-all?n=N`: one key of every shard through that kept store.
  */
 import { apiKeyDigest } from '../../src/keyset/digest.js'
+import { kvKeys } from '../../src/keyset/kv-keys.js'
 import { KvKeySetStore } from '../../src/keyset/kv-store.js'
 import type { KeySetSource } from '../../src/keyset/schema.js'
-import { writeKeySet } from '../../src/keyset/writer.js'
+import { writeKeySet, type KeySetKvWriter } from '../../src/keyset/writer.js'
+
+interface KvBinding extends KeySetKvWriter {
+  get(key: string, options: { type: 'text'; cacheTtl?: number }): Promise<string | null>
+}
 
 interface Env {
-  KEYSET: KVNamespace
+  KEYSET: KvBinding
 }
 
 const ORG = '11111111-1111-4111-8111-111111111111'
 const PROJECT = '22222222-2222-4222-8222-222222222222'
 export const secretOf = (i: number) => `${i.toString(16).padStart(8, '0')}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`
 
+let prepared: KeySetSource['apiKeys'] | undefined
 let warm: KvKeySetStore | undefined
+let held: KvKeySetStore | undefined
 let reads = 0
 
-function counting(kv: KVNamespace) {
+function counting(kv: KvBinding) {
   return { get: (key: string, options: { type: 'text'; cacheTtl?: number }) => (reads++, kv.get(key, options)) }
+}
+
+async function find(store: KvKeySetStore, i: number): Promise<string | null> {
+  const view = await store.current({ waitUntil() {} })
+  return (await view.findApiKey(await apiKeyDigest(secretOf(i))))?.accessKey ?? null
 }
 
 export default {
@@ -31,8 +50,8 @@ export default {
     const i = Number(url.searchParams.get('i') ?? 0)
     switch (url.pathname) {
       case '/noop':
-        return new Response('ok')
-      case '/write': {
+        return Response.json({ ok: true })
+      case '/prepare': {
         const apiKeys: KeySetSource['apiKeys'] = {}
         for (let k = 0; k < n; k++) {
           apiKeys[await apiKeyDigest(secretOf(k))] = {
@@ -43,8 +62,14 @@ export default {
             grants: [{ permissionSets: ['FunctionsPrivateAccess', 'ContainersPrivateAccess'], scope: { type: 'projects', projectIds: [PROJECT] } }],
           }
         }
+        prepared = apiKeys
+        return Response.json({ prepared: n })
+      }
+      case '/write': {
+        if (!prepared) return new Response('prepare first', { status: 409 })
         const route = { id: 'r', paths: ['/r'], target: { url: 'https://o.test', kind: 'function' as const, projectId: PROJECT, privacy: 'private' as const } }
-        const result = await writeKeySet(env.KEYSET, { routes: [route], projects: { [PROJECT]: ORG }, apiKeys }, { source: 'sync' })
+        const result = await writeKeySet(env.KEYSET, { routes: [route], projects: { [PROJECT]: ORG }, apiKeys: prepared }, { source: 'sync' })
+        prepared = undefined
         warm = undefined
         return Response.json(result)
       }
@@ -53,9 +78,25 @@ export default {
         const cold = url.searchParams.get('mode') === 'cold'
         const store = cold || !warm ? new KvKeySetStore(counting(env.KEYSET)) : warm
         if (!cold) warm = store
-        const view = await store.current({ waitUntil() {} })
-        const found = await view.findApiKey(await apiKeyDigest(secretOf(i)))
-        return Response.json({ found: found?.accessKey ?? null, kvReads: reads })
+        return Response.json({ found: await find(store, i), kvReads: reads })
+      }
+      case '/hold': {
+        held ??= new KvKeySetStore(env.KEYSET)
+        return Response.json({ found: await find(held, i) })
+      }
+      case '/touch-all': {
+        held ??= new KvKeySetStore(env.KEYSET)
+        const manifest = JSON.parse((await env.KEYSET.get(kvKeys.manifest, { type: 'text' })) ?? '{}') as { apiKeys?: { prefixLength: number; shards: Record<string, string> } }
+        const { prefixLength = 1, shards = {} } = manifest.apiKeys ?? {}
+        const wanted = new Set(Object.keys(shards))
+        let looked = 0
+        for (let k = 0; k < n && wanted.size > 0; k++) {
+          const prefix = (await apiKeyDigest(secretOf(k))).slice(0, prefixLength)
+          if (!wanted.delete(prefix)) continue
+          if ((await find(held, k)) === null) return new Response(`key ${k} not found`, { status: 500 })
+          looked++
+        }
+        return Response.json({ shardsTouched: looked })
       }
       default:
         return new Response('not found', { status: 404 })

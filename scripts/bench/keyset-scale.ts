@@ -1,73 +1,150 @@
 /**
  * Key-set scale: for 1k, 10k and 100k API keys, the time to build and write the
- * sharded key set into KV, the KV reads and time of a cold first lookup (new
- * isolate state: manifest + config + one shard), and of a warm lookup.
- * Runs in workerd through Miniflare, with real (local) KV; times are measured
- * from Node around HTTP round trips, minus the round trip of an empty request.
+ * sharded key set into KV (the sync's `writeKeySet`), the KV reads and time of a
+ * cold first lookup (a new store: manifest + config + one shard), a warm lookup,
+ * and memory: the writer's peak and the reader's growth with one shard, then with
+ * every shard, in memory.
+ *
+ * Runs in `workerd serve` (lib/workerd.ts): the KV service in one process, and for
+ * each size a fresh writer process and a fresh reader process, so that each one's
+ * memory is its own (resident set from /proc: the isolate's heap and everything
+ * workerd allocates for it). Times are measured from Node around HTTP round trips,
+ * minus the round trip of an empty request.
  *
  *   node --import tsx scripts/bench/keyset-scale.ts [--sizes 1000,10000,100000]
  */
-import { Miniflare } from 'miniflare'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bundleWorker } from '../lib/bundle.js'
+import { median, round } from './lib/stats.js'
+import { renderConfig, startWorkerd, type Workerd } from './lib/workerd.js'
 
-const sizesArg = process.argv.indexOf('--sizes')
-const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [1_000, 10_000, 100_000]
-const SAMPLES = 15
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
-async function timed(mf: Miniflare, path: string): Promise<{ ms: number; body: any }> {
-  const started = performance.now()
-  const res = await mf.dispatchFetch(`http://bench${path}`)
-  const body = await res.json().catch(() => null)
-  return { ms: performance.now() - started, body }
+/** Figures of one key-set size. */
+export interface KeySetScaleRow {
+  keys: number
+  shards: number
+  /** `writeKeySet` of the whole set: build, hash, write every part, switch the manifest (ms). */
+  buildWriteMs: number
+  kvValuesWritten: number
+  /** Peak resident memory of the writer's workerd above its level before the write (MB). */
+  writerPeakMb: number
+  coldLookupKvReads: number
+  coldLookupMs: number
+  warmLookupMs: number
+  /** Growth of the reader's resident memory once one shard is held (MB). */
+  readerOneShardMb: number
+  /** Growth of the reader's resident memory once every shard is held (MB); the store keeps up to 512 parts. */
+  readerAllShardsMb: number
 }
 
-const persist = mkdtempSync(join(tmpdir(), 'edgegw-scale-'))
-const mf = new Miniflare({
-  modules: true,
-  script: await bundleWorker(fileURLToPath(new URL('./keyset-scale-worker.ts', import.meta.url))),
-  compatibilityDate: '2026-04-20',
-  kvNamespaces: ['KEYSET'],
-  kvPersist: join(persist, 'kv'),
-})
-try {
-  await mf.ready
-  const noopSamples: number[] = []
-  for (let s = 0; s < SAMPLES * 2; s++) noopSamples.push((await timed(mf, '/noop')).ms)
-  const noop = median(noopSamples.slice(SAMPLES))
-  const rows = []
-  for (const n of sizes) {
-    const write = await timed(mf, `/write?n=${n}`)
-    const cold: number[] = []
-    const warm: number[] = []
-    let coldReads = 0
-    for (let s = 0; s < SAMPLES; s++) {
-      const i = (s * 7919) % n
-      const c = await timed(mf, `/lookup?mode=cold&i=${i}`)
-      if (c.body.found === null) throw new Error(`key ${i} not found`)
-      coldReads = c.body.kvReads
-      cold.push(c.ms - noop)
-      await timed(mf, `/lookup?mode=warm&i=${i}`)
-      warm.push((await timed(mf, `/lookup?mode=warm&i=${i}`)).ms - noop)
-    }
-    rows.push({
-      keys: n,
-      shards: write.body.shards,
-      'build+write ms': Math.round(write.ms - noop),
-      'KV parts written': write.body.partsWritten + 1,
-      'cold lookup KV reads': coldReads,
-      'cold lookup ms (p50)': +median(cold).toFixed(2),
-      'warm lookup ms (p50)': +median(warm).toFixed(3),
+const MB = 1024 * 1024
+
+async function call(base: string, path: string): Promise<{ ms: number; body: any }> {
+  const started = performance.now()
+  const res = await fetch(`${base}${path}`)
+  const text = await res.text()
+  const ms = performance.now() - started
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${text.slice(0, 300)}`)
+  return { ms, body: JSON.parse(text) }
+}
+
+async function roundTrip(base: string): Promise<number> {
+  const samples: number[] = []
+  for (let s = 0; s < 30; s++) samples.push((await call(base, '/noop')).ms)
+  return median(samples.slice(10))
+}
+
+/**
+ * Measures each size.
+ * @throws {Error} when a key that was written cannot be found.
+ */
+export async function benchKeySetScale(options: { sizes: number[]; samples: number; log: (line: string) => void }): Promise<KeySetScaleRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgegw-scale-'))
+  const running: Workerd[] = []
+  const fresh = async (name: string, kvAddress: string) => {
+    const w = await startWorkerd({
+      dir,
+      name,
+      sockets: [name],
+      config: renderConfig([{ name, module: 'scale.js', bindings: [{ name: 'KEYSET', kvNamespace: 'kv' }] }], [{ name: 'kv', external: { address: kvAddress } }]),
     })
+    running.push(w)
+    return w
   }
+  const done = async (w: Workerd) => {
+    await w.stop()
+    running.splice(running.indexOf(w), 1)
+  }
+  try {
+    writeFileSync(join(dir, 'kv-service.js'), await bundleWorker(fileURLToPath(new URL('./workers/kv-service.ts', import.meta.url))))
+    writeFileSync(join(dir, 'scale.js'), await bundleWorker(fileURLToPath(new URL('./keyset-scale-worker.ts', import.meta.url))))
+    const kv = await startWorkerd({ dir, name: 'kv', sockets: ['kv'], config: renderConfig([{ name: 'kv', module: 'kv-service.js' }]) })
+    running.push(kv)
+    const kvAddress = kv.url('kv').replace('http://', '')
+    const rows: KeySetScaleRow[] = []
+    for (const n of options.sizes) {
+      const writer = await fresh('writer', kvAddress)
+      const wBase = writer.url('writer')
+      const wNoop = await roundTrip(wBase)
+      await call(wBase, `/prepare?n=${n}`)
+      const before = writer.memory().rss
+      const write = await call(wBase, '/write')
+      const writerPeakMb = (writer.memory().peakRss - before) / MB
+      await done(writer)
+
+      const reader = await fresh('reader', kvAddress)
+      const rBase = reader.url('reader')
+      const noop = await roundTrip(rBase)
+      const cold: number[] = []
+      const warm: number[] = []
+      let coldReads = 0
+      for (let s = 0; s < options.samples; s++) {
+        const i = (s * 7919) % n
+        const c = await call(rBase, `/lookup?mode=cold&i=${i}`)
+        if (c.body.found === null) throw new Error(`key ${i} of ${n} not found`)
+        coldReads = c.body.kvReads
+        cold.push(c.ms - noop)
+        await call(rBase, `/lookup?mode=warm&i=${i}`)
+        warm.push((await call(rBase, `/lookup?mode=warm&i=${i}`)).ms - noop)
+      }
+      // Memory of a reader: its level now (code, warm-up garbage collected or not), then with one shard held, then every shard.
+      const base = reader.memory().rss
+      await call(rBase, `/hold?i=${n - 1}`)
+      const oneShard = reader.memory().rss
+      const touched = await call(rBase, `/touch-all?n=${n}`)
+      const allShards = reader.memory().rss
+      await done(reader)
+
+      const row: KeySetScaleRow = {
+        keys: n,
+        shards: write.body.shards,
+        buildWriteMs: round(write.ms - wNoop, 0),
+        kvValuesWritten: write.body.partsWritten + 1,
+        writerPeakMb: round(writerPeakMb, 1),
+        coldLookupKvReads: coldReads,
+        coldLookupMs: round(median(cold), 2),
+        warmLookupMs: round(Math.max(0, median(warm)), 3),
+        readerOneShardMb: round((oneShard - base) / MB, 1),
+        readerAllShardsMb: round((allShards - base) / MB, 1),
+      }
+      options.log(
+        `  key set ${String(n).padStart(7)} keys: ${row.shards} shards, build+write ${row.buildWriteMs} ms (writer peak +${row.writerPeakMb} MB), cold lookup ${row.coldLookupMs} ms / ${row.coldLookupKvReads} KV reads, warm ${row.warmLookupMs} ms, reader +${row.readerOneShardMb} MB (1 shard), +${row.readerAllShardsMb} MB (${touched.body.shardsTouched} shards)`,
+      )
+      rows.push(row)
+    }
+    return rows
+  } finally {
+    for (const w of running.reverse()) await w.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const sizesArg = process.argv.indexOf('--sizes')
+  const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [1_000, 10_000, 100_000]
+  const rows = await benchKeySetScale({ sizes, samples: 15, log: console.log })
   console.table(rows)
-  console.log(`(round trip of an empty request, subtracted: ${noop.toFixed(2)} ms; ${SAMPLES} samples each; Node ${process.version})`)
-} finally {
-  await mf.dispose()
-  rmSync(persist, { recursive: true, force: true })
+  console.log(`(workerd serve; times minus the round trip of an empty request; 15 samples each, median; Node ${process.version})`)
 }

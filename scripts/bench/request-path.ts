@@ -1,0 +1,249 @@
+/**
+ * The request path, side by side: every variant served by `workerd serve` on
+ * 127.0.0.1 against the same origin stub, closed-loop throughput and fixed-rate
+ * latency, variants interleaved round after round, medians reported.
+ *
+ * Two workerd processes:
+ * - "infra": the origin stub, the KV service (Workers KV in memory, behind the
+ *   `kvNamespace` bindings) and the JWKS server of the naive `hono/jwk` variant;
+ * - "variants": one Worker (one isolate) and one socket per variant. Its CPU time
+ *   is the Workers' alone: origin, KV and JWKS work happens in "infra", as it
+ *   happens outside the Worker in production.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { bundleWorker } from '../lib/bundle.js'
+import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
+import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
+import { median } from './lib/stats.js'
+import { renderConfig, startWorkerd, type Binding, type Workerd } from './lib/workerd.js'
+
+/** A variant of the comparison. */
+export interface VariantSpec {
+  id: string
+  /** The issue's letter: a … h. */
+  letter: string
+  label: string
+  /** Bundled module file (in the config directory). */
+  module: string
+  /** For JWT paths: the naive variant it must beat. */
+  naive?: string
+}
+
+export const VARIANTS: VariantSpec[] = [
+  { id: 'bare', letter: 'a', label: 'bare Hono proxy (baseline)', module: 'bare-proxy.js' },
+  { id: 'apikey', letter: 'b', label: 'gateway: IAM API key', module: 'gateway.js' },
+  { id: 'hs256', letter: 'c', label: 'gateway: consumer JWT HS256', module: 'gateway.js', naive: 'naive-hs256' },
+  { id: 'rs256', letter: 'd', label: 'gateway: consumer JWT RS256', module: 'gateway.js', naive: 'naive-jwk' },
+  { id: 'es256', letter: 'e', label: 'gateway: consumer JWT ES256', module: 'gateway.js', naive: 'naive-jwk' },
+  { id: 'legacy', letter: 'f', label: 'gateway: legacy serverless JWT', module: 'gateway.js', naive: 'naive-jwk' },
+  { id: 'refused', letter: 'g', label: 'gateway: refused (unknown key, 401)', module: 'gateway.js' },
+  { id: 'naive-hs256', letter: 'h1', label: 'naive: hono/jwt HS256, secret from KV', module: 'naive-jwt.js' },
+  { id: 'naive-jwk', letter: 'h2', label: 'naive: hono/jwk RS256, jwks_uri', module: 'naive-jwk.js' },
+]
+
+/** Durations and sizes of the phase. */
+export interface RequestPathOptions {
+  rounds: number
+  /** Seconds of each closed-loop run. */
+  throughputSeconds: number
+  /** Seconds of each fixed-rate run. */
+  latencySeconds: number
+  /** Seconds of warm-up per variant (not measured). */
+  warmupSeconds: number
+  /** Connections of the closed loop. */
+  connections: number
+  /** Fixed rate, as a fraction of the bare proxy's closed-loop throughput. */
+  latencyLoadFraction: number
+  log: (line: string) => void
+}
+
+/** One round of one variant. */
+export interface VariantRound {
+  throughput: ClosedLoopResult & { cpuSeconds: number; cpuMicrosPerRequest: number }
+  latency?: OpenLoopResult
+}
+
+/** Medians over the rounds, per variant. */
+export interface VariantSummary {
+  id: string
+  letter: string
+  label: string
+  requestsPerSecond: number
+  ratioToBare: number
+  p50Ms: number
+  p99Ms: number
+  p99AddedMs: number
+  cpuMicrosPerRequest: number
+  failures: number
+  latencyAchievedRate: number
+  naive?: string
+  rounds: VariantRound[]
+}
+
+export interface RequestPathResult {
+  server: string
+  latencyRate: number
+  /** The origin stub called directly at the same rate, no Worker in between: the floor of this machine's loopback latency. */
+  floor: { p50Ms: number; p99Ms: number }
+  originRequestsDuringRefused: number
+  variants: VariantSummary[]
+}
+
+const moduleEntries: Record<string, string> = {
+  'origin.js': 'origin.ts',
+  'kv-service.js': 'kv-service.ts',
+  'jwks.js': 'jwks.ts',
+  'bare-proxy.js': 'bare-proxy.ts',
+  'gateway.js': 'gateway.ts',
+  'naive-jwt.js': 'naive-jwt.ts',
+  'naive-jwk.js': 'naive-jwk.ts',
+}
+
+/** Bundles the bench Workers into `dir`. */
+export async function bundleBenchWorkers(dir: string, names = Object.keys(moduleEntries)): Promise<void> {
+  for (const name of names) {
+    const entry = new URL(`./workers/${moduleEntries[name]}`, import.meta.url).pathname
+    writeFileSync(join(dir, name), await bundleWorker(entry))
+  }
+}
+
+async function check(url: string, shape: RequestShape, what: string): Promise<void> {
+  const res = await fetch(url, { headers: shape.headers })
+  const body = await res.text()
+  if (res.status !== shape.expectStatus) throw new Error(`${what}: expected ${shape.expectStatus}, got ${res.status}: ${body.slice(0, 300)}`)
+}
+
+/**
+ * Runs the whole request-path comparison.
+ * @throws {Error} when a variant does not answer as expected (so that a broken variant is never timed).
+ */
+export async function benchRequestPath(options: RequestPathOptions): Promise<RequestPathResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgegw-bench-'))
+  const running: Workerd[] = []
+  try {
+    await bundleBenchWorkers(dir)
+    const infra = await startWorkerd({
+      dir,
+      name: 'infra',
+      sockets: ['origin', 'kv', 'jwks'],
+      config: renderConfig([
+        { name: 'origin', module: 'origin.js' },
+        { name: 'kv', module: 'kv-service.js' },
+        { name: 'jwks', module: 'jwks.js' },
+      ]),
+    })
+    running.push(infra)
+    const final = await makeFixtures(infra.url('origin'))
+    await seedKv(infra.url('kv'), final.kv)
+    const jwksUrl = `${infra.url('jwks')}/.well-known/jwks.json`
+    const put = await fetch(jwksUrl, { method: 'PUT', body: JSON.stringify(final.jwks) })
+    if (!put.ok) throw new Error(`setting the JWKS: ${put.status}`)
+
+    const originUrl = infra.url('origin')
+    const kvAddress = infra.url('kv').replace('http://', '')
+    const bindingsFor = (v: VariantSpec): Binding[] => {
+      switch (v.module) {
+        case 'gateway.js':
+          return [
+            { name: 'KEYSET', kvNamespace: 'kv' },
+            { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
+            { name: 'CREDENTIAL_ENCRYPTION_KEY', text: CREDENTIAL_ENCRYPTION_KEY },
+          ]
+        case 'naive-jwt.js':
+          return [{ name: 'KV', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }]
+        case 'naive-jwk.js':
+          return [{ name: 'JWKS_URL', text: jwksUrl }, { name: 'ORIGIN_URL', text: originUrl }]
+        default:
+          return [{ name: 'ORIGIN_URL', text: originUrl }]
+      }
+    }
+    const variants = await startWorkerd({
+      dir,
+      name: 'variants',
+      sockets: VARIANTS.map((v) => v.id),
+      config: renderConfig(
+        VARIANTS.map((v) => ({ name: v.id, module: v.module, bindings: bindingsFor(v), globalOutbound: 'loopback' })),
+        [
+          { name: 'loopback', network: { allow: ['127.0.0.1/32'] } },
+          { name: 'kv', external: { address: kvAddress } },
+        ],
+      ),
+    })
+    running.push(variants)
+
+    const target = (id: string) => {
+      const shape = final.requests[id]!
+      return { url: `${variants.url(id)}${shape.path}`, shape }
+    }
+    for (const v of VARIANTS) await check(target(v.id).url, target(v.id).shape, `variant ${v.letter} (${v.id})`)
+    options.log(`request path: workerd serve ${variants.pid} (variants) and ${infra.pid} (origin, KV, JWKS); every variant answers as expected`)
+
+    // Warm-up: JIT, key imports, the key set in memory, connection pools.
+    for (const v of VARIANTS) {
+      const { url, shape } = target(v.id)
+      await closedLoop({ url, headers: shape.headers, connections: options.connections, seconds: options.warmupSeconds, expectStatus: shape.expectStatus })
+    }
+
+    const rounds = new Map<string, VariantRound[]>(VARIANTS.map((v) => [v.id, []]))
+    const originServed = async () => ((await (await fetch(`${originUrl}/__origin/stats`)).json()) as { served: number }).served
+    let originDuringRefused = 0
+    for (let r = 0; r < options.rounds; r++) {
+      for (const v of VARIANTS) {
+        const { url, shape } = target(v.id)
+        const before = v.id === 'refused' ? await originServed() : 0
+        const cpu0 = variants.cpuSeconds()
+        const result = await closedLoop({ url, headers: shape.headers, connections: options.connections, seconds: options.throughputSeconds, expectStatus: shape.expectStatus })
+        const cpuSeconds = variants.cpuSeconds() - cpu0
+        if (v.id === 'refused') originDuringRefused += (await originServed()) - before
+        rounds.get(v.id)!.push({ throughput: { ...result, cpuSeconds, cpuMicrosPerRequest: (cpuSeconds * 1e6) / result.requests } })
+        options.log(`  throughput round ${r + 1}/${options.rounds} ${v.letter.padEnd(2)} ${v.id.padEnd(11)} ${Math.round(result.requestsPerSecond)} req/s, ${Math.round((cpuSeconds * 1e6) / result.requests)} µs CPU/req${result.failures ? `, ${result.failures} unexpected` : ''}`)
+      }
+    }
+    const bareRps = median(rounds.get('bare')!.map((x) => x.throughput.requestsPerSecond))
+    const latencyRate = Math.max(50, Math.round(bareRps * options.latencyLoadFraction))
+    const floors: OpenLoopResult[] = []
+    for (let r = 0; r < options.rounds; r++) {
+      const floor = await openLoop({ url: `${originUrl}/floor`, headers: {}, rate: latencyRate, seconds: options.latencySeconds, expectStatus: 200, maxSockets: options.connections })
+      floors.push(floor)
+      options.log(`  latency    round ${r + 1}/${options.rounds} -  origin stub direct (floor) at ${latencyRate} req/s: p50 ${floor.p50.toFixed(3)} ms, p99 ${floor.p99.toFixed(3)} ms`)
+      for (const v of VARIANTS) {
+        const { url, shape } = target(v.id)
+        const result = await openLoop({ url, headers: shape.headers, rate: latencyRate, seconds: options.latencySeconds, expectStatus: shape.expectStatus, maxSockets: options.connections })
+        rounds.get(v.id)![r]!.latency = result
+        options.log(`  latency    round ${r + 1}/${options.rounds} ${v.letter.padEnd(2)} ${v.id.padEnd(11)} at ${latencyRate} req/s: p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms${result.failures ? `, ${result.failures} failed` : ''}`)
+      }
+    }
+
+    const summaries: VariantSummary[] = VARIANTS.map((v) => {
+      const rs = rounds.get(v.id)!
+      const rps = median(rs.map((x) => x.throughput.requestsPerSecond))
+      return {
+        id: v.id,
+        letter: v.letter,
+        label: v.label,
+        requestsPerSecond: rps,
+        ratioToBare: rps / bareRps,
+        p50Ms: median(rs.map((x) => x.latency?.p50 ?? NaN)),
+        p99Ms: median(rs.map((x) => x.latency?.p99 ?? NaN)),
+        p99AddedMs: NaN,
+        cpuMicrosPerRequest: median(rs.map((x) => x.throughput.cpuMicrosPerRequest)),
+        failures: rs.reduce((n, x) => n + x.throughput.failures + (x.latency?.failures ?? 0), 0),
+        latencyAchievedRate: median(rs.map((x) => x.latency?.achievedRate ?? NaN)),
+        ...(v.naive ? { naive: v.naive } : {}),
+        rounds: rs,
+      }
+    })
+    const bare = summaries.find((s) => s.id === 'bare')!
+    for (const s of summaries) s.p99AddedMs = s.p99Ms - bare.p99Ms
+    return {
+      server: 'workerd serve (generated config), no Miniflare in the request path',
+      latencyRate,
+      floor: { p50Ms: median(floors.map((f) => f.p50)), p99Ms: median(floors.map((f) => f.p99)) },
+      originRequestsDuringRefused: originDuringRefused, variants: summaries }
+  } finally {
+    for (const w of running.reverse()) await w.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

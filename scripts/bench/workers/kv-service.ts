@@ -1,0 +1,43 @@
+/**
+ * A Workers KV namespace in memory, speaking the protocol workerd's
+ * `kvNamespace` binding speaks to the service behind it (the one Miniflare's KV
+ * implements): `GET /<key>?urlencoded=true` answers the value or 404, `PUT` stores
+ * the body, `DELETE` removes. workerd has no KV of its own; this stands in for it.
+ * The benchmark seeds it over HTTP with the same requests, and reads
+ * `GET /__kv/stats` (values held, bytes, reads served) to count a variant's KV reads.
+ */
+const values = new Map<string, string>()
+let reads = 0
+
+function keyOf(url: URL): string {
+  const raw = url.pathname.slice(1)
+  return url.searchParams.get('urlencoded')?.toLowerCase() === 'true' ? decodeURIComponent(raw) : raw
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url)
+    if (url.pathname === '/__kv/stats') {
+      let bytes = 0
+      for (const value of values.values()) bytes += value.length
+      return Response.json({ keys: values.size, bytes, reads })
+    }
+    const key = keyOf(url)
+    if (key === '') return new Response('key required', { status: 400 })
+    switch (request.method) {
+      case 'GET': {
+        reads++
+        const value = values.get(key)
+        return value === undefined ? new Response('Not Found', { status: 404 }) : new Response(value)
+      }
+      case 'PUT':
+        values.set(key, await request.text())
+        return new Response(null, { status: 200 })
+      case 'DELETE':
+        values.delete(key)
+        return new Response(null, { status: 200 })
+      default:
+        return new Response('method not allowed', { status: 405 })
+    }
+  },
+}
