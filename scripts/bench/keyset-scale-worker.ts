@@ -8,6 +8,7 @@
  *   its digests from the registry, it does not compute them);
  * - `GET /write`: `writeKeySet` of the prepared records;
  * - `GET /lookup?mode=cold|warm&i=I`: key I through a new store, or the kept one;
+ * - `GET /kv-reads?i=I`: only the three KV reads a cold lookup of key I makes, unparsed;
  * - `GET /hold?i=I`: key I through a store kept for memory figures;
  * - `GET /touch-all?n=N`: one key of every shard through that kept store.
  */
@@ -79,6 +80,14 @@ export default {
         const store = cold || !warm ? new KvKeySetStore(counting(env.KEYSET)) : warm
         if (!cold) warm = store
         return Response.json({ found: await find(store, i), kvReads: reads })
+      }
+      case '/kv-reads': {
+        // The I/O share of a cold lookup: manifest, config part, then the key's shard, one after the other as the store reads them.
+        const manifest = JSON.parse((await env.KEYSET.get(kvKeys.manifest, { type: 'text' })) ?? '{}') as { config: string; apiKeys: { prefixLength: number; shards: Record<string, string> } }
+        const prefix = (await apiKeyDigest(secretOf(i))).slice(0, manifest.apiKeys.prefixLength)
+        const config = await env.KEYSET.get(kvKeys.part(manifest.config), { type: 'text' })
+        const shard = await env.KEYSET.get(kvKeys.part(manifest.apiKeys.shards[prefix]!), { type: 'text' })
+        return Response.json({ bytes: (config?.length ?? 0) + (shard?.length ?? 0) })
       }
       case '/hold': {
         held ??= new KvKeySetStore(env.KEYSET)

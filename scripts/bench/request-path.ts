@@ -186,11 +186,14 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
       await closedLoop({ url, headers: shape.headers, connections: options.connections, seconds: options.warmupSeconds, expectStatus: shape.expectStatus })
     }
 
+    // Interleaved: every round runs every variant once, each round in another order (rotated), so that
+    // neither drift nor a position in the round favours a variant.
+    const rotated = (r: number) => VARIANTS.map((_, i) => VARIANTS[(i + r * 4) % VARIANTS.length]!)
     const rounds = new Map<string, VariantRound[]>(VARIANTS.map((v) => [v.id, []]))
     const originServed = async () => ((await (await fetch(`${originUrl}/__origin/stats`)).json()) as { served: number }).served
     let originDuringRefused = 0
     for (let r = 0; r < options.rounds; r++) {
-      for (const v of VARIANTS) {
+      for (const v of rotated(r)) {
         const { url, shape } = target(v.id)
         const before = v.id === 'refused' ? await originServed() : 0
         const cpu0 = variants.cpuSeconds()
@@ -205,17 +208,20 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     const latencyRate = Math.max(50, Math.round(bareRps * options.latencyLoadFraction))
     const floors: OpenLoopResult[] = []
     for (let r = 0; r < options.rounds; r++) {
-      const floor = await openLoop({ url: `${originUrl}/floor`, headers: {}, rate: latencyRate, seconds: options.latencySeconds, expectStatus: 200, maxSockets: options.connections })
+      const floor = await openLoop({ url: `${originUrl}/floor`, headers: {}, rate: latencyRate, seconds: options.latencySeconds, expectStatus: 200, connections: options.connections })
       floors.push(floor)
       options.log(`  latency    round ${r + 1}/${options.rounds} -  origin stub direct (floor) at ${latencyRate} req/s: p50 ${floor.p50.toFixed(3)} ms, p99 ${floor.p99.toFixed(3)} ms`)
-      for (const v of VARIANTS) {
+      for (const v of rotated(r)) {
         const { url, shape } = target(v.id)
-        const result = await openLoop({ url, headers: shape.headers, rate: latencyRate, seconds: options.latencySeconds, expectStatus: shape.expectStatus, maxSockets: options.connections })
+        const result = await openLoop({ url, headers: shape.headers, rate: latencyRate, seconds: options.latencySeconds, expectStatus: shape.expectStatus, connections: options.connections })
         rounds.get(v.id)![r]!.latency = result
         options.log(`  latency    round ${r + 1}/${options.rounds} ${v.letter.padEnd(2)} ${v.id.padEnd(11)} at ${latencyRate} req/s: p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms${result.failures ? `, ${result.failures} failed` : ''}`)
       }
     }
 
+    // Ratios and added latency are taken within each round (against that round's bare proxy), then the median:
+    // what drifts between rounds cancels out.
+    const bareRounds = rounds.get('bare')!
     const summaries: VariantSummary[] = VARIANTS.map((v) => {
       const rs = rounds.get(v.id)!
       const rps = median(rs.map((x) => x.throughput.requestsPerSecond))
@@ -224,10 +230,10 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
         letter: v.letter,
         label: v.label,
         requestsPerSecond: rps,
-        ratioToBare: rps / bareRps,
+        ratioToBare: median(rs.map((x, r) => x.throughput.requestsPerSecond / bareRounds[r]!.throughput.requestsPerSecond)),
         p50Ms: median(rs.map((x) => x.latency?.p50 ?? NaN)),
         p99Ms: median(rs.map((x) => x.latency?.p99 ?? NaN)),
-        p99AddedMs: NaN,
+        p99AddedMs: median(rs.map((x, r) => (x.latency?.p99 ?? NaN) - (bareRounds[r]!.latency?.p99 ?? NaN))),
         cpuMicrosPerRequest: median(rs.map((x) => x.throughput.cpuMicrosPerRequest)),
         failures: rs.reduce((n, x) => n + x.throughput.failures + (x.latency?.failures ?? 0), 0),
         latencyAchievedRate: median(rs.map((x) => x.latency?.achievedRate ?? NaN)),
@@ -235,8 +241,6 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
         rounds: rs,
       }
     })
-    const bare = summaries.find((s) => s.id === 'bare')!
-    for (const s of summaries) s.p99AddedMs = s.p99Ms - bare.p99Ms
     return {
       server: 'workerd serve (generated config), no Miniflare in the request path',
       latencyRate,
