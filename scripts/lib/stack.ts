@@ -6,8 +6,8 @@
  */
 import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { ADMIN_PREFIX } from '../../src/admin/admin-api.js'
 import type { Route } from '../../src/keyset/schema.js'
+import { RESERVED_PREFIX } from '../../src/keyset/validate-routes.js'
 import { buildCurlLines, type CurlLine } from './curl.js'
 import { readLocalStackFixture, type LocalStackFixture } from './fixture.js'
 import { jsonApi } from './json-api.js'
@@ -28,6 +28,12 @@ export const STACK_ENV = {
   stateDir: { name: 'EDGEGW_STATE_DIR', default: '.edgegw' },
   syncIntervalSeconds: { name: 'EDGEGW_SYNC_INTERVAL_SECONDS', default: 60 },
 } as const
+
+/**
+ * Where the gateway mounts its admin API (`ADMIN_PREFIX` of src/admin/admin-api.ts,
+ * which pulls in Worker-only types, so it is not imported here; a stack test checks they agree).
+ */
+export const ADMIN_PATH = `${RESERVED_PREFIX}/admin/v1`
 
 /** Which Worker a log line comes from. */
 export type StackWorker = 'gateway' | 'emulator'
@@ -156,7 +162,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       handleStructuredLogs: logTo('gateway'),
     })
     started.push(gateway)
-    const adminUrl = `${gateway.url}${ADMIN_PREFIX}`
+    const adminUrl = `${gateway.url}${ADMIN_PATH}`
     const seeded = await seedGateway(ctx, { admin: jsonApi(adminUrl, secrets.adminToken), kv: await gateway.keySetKv(), emulatorUrl: emulator.url })
 
     const final = file.secrets
@@ -165,7 +171,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       routes: seeded.routes,
       gatewayUrl: gateway.url,
       emulatorUrl: emulator.url,
-      adminPrefix: ADMIN_PREFIX,
+      adminPrefix: ADMIN_PATH,
       secrets: final,
       fullAccessAllowsInvoke: gateway.fullAccessAllowsInvoke,
     })

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildRoutes, FixtureError, grantToRule, parseLocalStackFixture, readLocalStackFixture } from '../../scripts/lib/fixture.js'
-import { startStack } from '../../scripts/lib/stack.js'
+import { ADMIN_PREFIX } from '../../src/admin/admin-api.js'
+import { ADMIN_PATH, startStack } from '../../scripts/lib/stack.js'
 
 const fixturePath = new URL('../../fixtures/local-stack.json', import.meta.url).pathname
 let fixtureJson: Record<string, any>
@@ -71,6 +72,10 @@ describe('fixtures/local-stack.json', () => {
     expect(routes[1]!.target.url).toBe('http://127.0.0.1:40000/platform/containers/44444444-4444-4444-8444-444444444444')
     expect(() => buildRoutes(fixture, { ...ids, containers: {} }, 'http://127.0.0.1:40000')).toThrow('the container "echo" was not created')
   })
+})
+
+it('calls the admin API where the gateway mounts it', () => {
+  expect(ADMIN_PATH).toBe(ADMIN_PREFIX)
 })
 
 describe('startStack refuses a secrets file it cannot use, before starting anything', () => {
