@@ -237,12 +237,14 @@ describe('DELETE /consumers/{consumer}/jwt/{credential}', () => {
   })
 })
 
-describe('the key set after the background sync', () => {
+describe('the key set after a sync', () => {
   it('holds each credential by key: HMAC with the sealed secret only, asymmetric with the SPKI PEM only', async () => {
     const hmac = await adminJson('POST', '/consumers/alice/jwt', { algorithm: 'HS384', key: 'alice-hs' })
     const pair = await keyPairFor('PS256')
     const ps = await adminJson('POST', '/consumers/alice/jwt', { algorithm: 'PS256', key: 'alice-ps', rsa_public_key: pair.spki })
-    await expect.poll(async () => Object.keys((await (await freshView()).consumers())?.credentials ?? {}).sort(), { timeout: 3000 }).toEqual(['alice-hs', 'alice-ps'])
+    // Three background syncs may finish in any order: run one more once they are over.
+    await settled()
+    expect((await adminJson('POST', '/sync')).status).toBe(200)
     const part = (await (await freshView()).consumers())!
     expect(part.consumers[consumerId]).toEqual({ id: consumerId, username: 'alice', groups: [] })
     const hs = part.credentials['alice-hs']!

@@ -67,7 +67,9 @@ describe('GET and DELETE /oidc-issuers', () => {
     await adminJson('PUT', '/oidc-issuers/corp', body())
     await adminJson('PUT', '/oidc-issuers/partner', body({ issuer: 'https://partner.example/', jwks_uri: `${jwksUri}-missing` }))
     await expect.poll(async () => (await (await freshView()).oidc())?.issuers.corp?.keys.length, { timeout: 3000 }).toBe(1)
+    // Two background syncs ran; the one that read the registry first may have written last.
     await settled()
+    expect((await adminJson('POST', '/sync')).status).toBe(200)
 
     const list = await adminJson('GET', '/oidc-issuers')
     expect(list.status).toBe(200)
@@ -81,6 +83,7 @@ describe('GET and DELETE /oidc-issuers', () => {
   it('deletes an issuer (204), then answers 404 oidc_issuer_not_found; the key set drops it', async () => {
     await adminJson('PUT', '/oidc-issuers/corp', body())
     await expect.poll(async () => Object.keys((await (await freshView()).oidc())?.issuers ?? {}), { timeout: 3000 }).toEqual(['corp'])
+    await settled()
     expect((await admin('DELETE', '/oidc-issuers/corp')).status).toBe(204)
     for (const [method, path] of [['DELETE', '/oidc-issuers/corp'], ['GET', '/oidc-issuers/corp']] as const) {
       const res = await adminJson(method, path)
