@@ -58,6 +58,7 @@ function buildApp(settings: GatewaySettings): App {
     createGateway({
       keySet,
       originToken: (c) => (c.env as GatewayEnv).ORIGIN_AUTH_TOKEN,
+      credentialEncryptionKey: (c) => (c.env as GatewayEnv).CREDENTIAL_ENCRYPTION_KEY,
       originTimeoutMs: settings.originTimeoutMs,
       realm: settings.realm,
       fullAccessAllowsInvoke: settings.fullAccessAllowsInvoke,
