@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { bundleWorker } from '../lib/bundle.js'
 import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
+import { machineCpu, selfCpuSeconds } from './lib/machine.js'
 import { median } from './lib/stats.js'
 import { renderConfig, startWorkerd, type Binding, type Workerd } from './lib/workerd.js'
 
@@ -88,6 +89,12 @@ export interface RequestPathResult {
   /** The origin stub called directly at the same rate, no Worker in between: the floor of this machine's loopback latency. */
   floor: { p50Ms: number; p99Ms: number }
   originRequestsDuringRefused: number
+  /**
+   * CPU used during the measured rounds, in cores on average: by the benchmark's own
+   * processes (load generator, the two workerd), by every other process of the
+   * machine, and stolen by the hypervisor. Other processes compete for the same cores.
+   */
+  machine: { seconds: number; benchCores: number; otherCores: number; stealCores: number }
   variants: VariantSummary[]
 }
 
@@ -190,6 +197,10 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     // neither drift nor a position in the round favours a variant.
     const rotated = (r: number) => VARIANTS.map((_, i) => VARIANTS[(i + r * 4) % VARIANTS.length]!)
     const rounds = new Map<string, VariantRound[]>(VARIANTS.map((v) => [v.id, []]))
+    const own = () => variants.cpuSeconds() + infra.cpuSeconds() + selfCpuSeconds()
+    const machine0 = machineCpu()
+    const own0 = own()
+    const wall0 = performance.now()
     const originServed = async () => ((await (await fetch(`${originUrl}/__origin/stats`)).json()) as { served: number }).served
     let originDuringRefused = 0
     for (let r = 0; r < options.rounds; r++) {
@@ -219,6 +230,16 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
       }
     }
 
+    const wallSeconds = (performance.now() - wall0) / 1000
+    const machine1 = machineCpu()
+    const ownSeconds = own() - own0
+    const machine = {
+      seconds: Math.round(wallSeconds),
+      benchCores: ownSeconds / wallSeconds,
+      otherCores: Math.max(0, machine1.busySeconds - machine0.busySeconds - ownSeconds) / wallSeconds,
+      stealCores: (machine1.stealSeconds - machine0.stealSeconds) / wallSeconds,
+    }
+    options.log(`  CPU during the rounds (cores on average): benchmark ${machine.benchCores.toFixed(2)}, other processes ${machine.otherCores.toFixed(2)}, stolen by the hypervisor ${machine.stealCores.toFixed(2)}`)
     // Ratios and added latency are taken within each round (against that round's bare proxy), then the median:
     // what drifts between rounds cancels out.
     const bareRounds = rounds.get('bare')!
@@ -245,7 +266,10 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
       server: 'workerd serve (generated config), no Miniflare in the request path',
       latencyRate,
       floor: { p50Ms: median(floors.map((f) => f.p50)), p99Ms: median(floors.map((f) => f.p99)) },
-      originRequestsDuringRefused: originDuringRefused, variants: summaries }
+      originRequestsDuringRefused: originDuringRefused,
+      machine,
+      variants: summaries,
+    }
   } finally {
     for (const w of running.reverse()) await w.stop()
     rmSync(dir, { recursive: true, force: true })
