@@ -35,7 +35,7 @@ async function sealingKey(masterSecret: string): Promise<CryptoKey> {
  */
 export async function sealSecret(secret: Uint8Array, masterSecret: string, context: string): Promise<SealedSecret> {
   const iv = crypto.getRandomValues(new Uint8Array(12))
-  const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(context) }, await sealingKey(masterSecret), secret)
+  const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(context) }, await sealingKey(masterSecret), new Uint8Array(secret))
   return { v: 1, iv: toBase64url(iv), ct: toBase64url(new Uint8Array(ct)) }
 }
 
@@ -58,7 +58,7 @@ export function toBase64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
-export function fromBase64url(text: string): Uint8Array {
+export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
   const base64 = text.replace(/-/g, '+').replace(/_/g, '/')
   return Uint8Array.from(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)), (ch) => ch.charCodeAt(0))
 }
