@@ -144,6 +144,8 @@ export const ManifestSchema = v.object({
   schema: v.literal(KEYSET_SCHEMA_VERSION),
   snapshotId: PartHash,
   generatedAt: IsoTime,
+  /** When the sync began reading the sources of this snapshot; a writer never replaces a snapshot with a later one. */
+  sourceReadAt: v.optional(IsoTime),
   source: v.picklist(['fixture', 'sync', 'import']),
   config: PartHash,
   /** The legacy-token part, once a sync has produced one. */

@@ -33,14 +33,22 @@ export interface WriteKeySetOptions {
   retireGraceSeconds?: number
   /** Parallel KV writes; a Worker may hold 6 connections open. Default 6. */
   concurrency?: number
+  /**
+   * When the sources of this snapshot were first read (ms). A stored snapshot built
+   * from later reads is never replaced by this one: overlapping syncs (Cron, admin)
+   * cannot bring back an older key set.
+   */
+  sourceReadAt?: number
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
 }
 
 /** What {@link writeKeySet} did, in KV operations. */
 export interface WriteKeySetResult {
-  /** `false` when the stored snapshot already had this content: nothing was written. */
+  /** `false` when the stored snapshot already had this content, or was newer: the manifest was not written. */
   changed: boolean
+  /** `true` when a snapshot built from later reads was already stored; this one was dropped. */
+  superseded: boolean
   snapshotId: string
   apiKeys: number
   shards: number
@@ -108,24 +116,34 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
 
   const previous = await readManifest(kv)
   const now = clock()
-  const retiredBefore = previous?.retired ?? []
-  const expired = retiredBefore.filter((r) => now - Date.parse(r.since) >= graceMs && !parts.has(r.hash))
-  const result: WriteKeySetResult = { changed: false, snapshotId, apiKeys: digests.length, shards: shardKeys.size, partsWritten: 0, partsDeleted: 0 }
-  if (previous?.snapshotId === snapshotId && expired.length === 0) return result
+  const result: WriteKeySetResult = { changed: false, superseded: false, snapshotId, apiKeys: digests.length, shards: shardKeys.size, partsWritten: 0, partsDeleted: 0 }
+  if (isSuperseded(previous, options.sourceReadAt)) return { ...result, superseded: true }
+  if (previous?.snapshotId === snapshotId && expiredParts(previous, parts, now, graceMs).length === 0) return result
 
   const referencedBefore = new Set(previous ? referencedParts(previous) : [])
   const toWrite = [...parts].filter(([hash]) => !referencedBefore.has(hash))
   await inParallel(toWrite, options.concurrency ?? 6, ([hash, text]) => kv.put(kvKeys.part(hash), text))
 
+  // Re-read just before switching: another writer may have switched meanwhile. Its
+  // parts are retired with ours (none is lost from view), and a snapshot built from
+  // later reads than ours is never replaced (KV has no compare-and-swap; this
+  // narrows the race to the last read-then-write).
+  const latest = await readManifest(kv)
+  if (isSuperseded(latest, options.sourceReadAt)) {
+    return { ...result, superseded: true, partsWritten: toWrite.length }
+  }
+  const expired = latest ? expiredParts(latest, parts, now, graceMs) : []
   const sinceNow = new Date(now).toISOString()
+  const retiredBefore = latest?.retired ?? []
   const retired = [
     ...retiredBefore.filter((r) => !expired.includes(r) && !parts.has(r.hash)),
-    ...[...referencedBefore].filter((hash) => !parts.has(hash) && !retiredBefore.some((r) => r.hash === hash)).map((hash) => ({ hash, since: sinceNow })),
+    ...(latest ? referencedParts(latest) : []).filter((hash) => !parts.has(hash) && !retiredBefore.some((r) => r.hash === hash)).map((hash) => ({ hash, since: sinceNow })),
   ]
   const manifest: Manifest = {
     schema: KEYSET_SCHEMA_VERSION,
     snapshotId,
-    generatedAt: previous?.snapshotId === snapshotId ? previous.generatedAt : sinceNow,
+    generatedAt: latest?.snapshotId === snapshotId ? latest.generatedAt : sinceNow,
+    ...(options.sourceReadAt !== undefined ? { sourceReadAt: new Date(options.sourceReadAt).toISOString() } : {}),
     source: options.source,
     config: configHash,
     ...(legacyHash ? { legacy: legacyHash } : {}),
@@ -136,7 +154,17 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   }
   await kv.put(kvKeys.manifest, JSON.stringify(manifest))
   await inParallel(expired, options.concurrency ?? 6, (r) => kv.delete(kvKeys.part(r.hash)))
-  return { ...result, changed: previous?.snapshotId !== snapshotId, partsWritten: toWrite.length, partsDeleted: expired.length }
+  return { ...result, changed: latest?.snapshotId !== snapshotId, partsWritten: toWrite.length, partsDeleted: expired.length }
+}
+
+/** Retired parts past their grace period that the new snapshot does not use again. */
+function expiredParts(manifest: Manifest, parts: ReadonlyMap<string, string>, now: number, graceMs: number): Manifest['retired'] {
+  return manifest.retired.filter((r) => now - Date.parse(r.since) >= graceMs && !parts.has(r.hash))
+}
+
+/** Was the stored snapshot built from reads that started after ours? Then ours is older news. */
+function isSuperseded(stored: Manifest | undefined, sourceReadAt: number | undefined): boolean {
+  return sourceReadAt !== undefined && stored?.sourceReadAt !== undefined && Date.parse(stored.sourceReadAt) > sourceReadAt
 }
 
 /** Every part a manifest names. */

@@ -57,14 +57,16 @@ export async function runSync(deps: SyncDependencies): Promise<SyncOutcome> {
   let status: SyncStatus
   let write: WriteKeySetResult | undefined
   try {
+    const sourceReadAt = clock()
     const source = await buildSnapshot(deps)
-    write = await writeKeySet(deps.kv, source.snapshot, { source: 'sync', clock })
+    write = await writeKeySet(deps.kv, source.snapshot, { source: 'sync', clock, sourceReadAt })
     const now = clock()
     status = {
       lastSuccessAt: new Date(now).toISOString(),
       lastError: null,
       consecutiveFailures: 0,
-      snapshotId: write.snapshotId,
+      // A superseded write changed nothing: the stored snapshot is the newer one.
+      snapshotId: write.superseded ? (previous?.snapshotId ?? null) : write.snapshotId,
       counts: { ...source.counts, apiKeys: write.apiKeys, shards: write.shards },
       ...(source.warnings.length > 0 ? { warnings: source.warnings } : {}),
       durationMs: now - started,
