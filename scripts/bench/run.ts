@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmark of issue 5, all on 127.0.0.1 in `workerd serve`.
  *
- *   npm run bench                     # the full run (~4-5 minutes on 2 cores)
+ *   npm run bench                     # the full run (about 4 minutes on 2 cores)
  *   npm run bench -- --quick          # a short smoke run (figures not comparable)
  *   npm run bench -- --rounds 5       # more rounds of the request-path comparison
  *
@@ -23,13 +23,13 @@ import { benchVerifyCost } from './verify-cost.js'
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const roundsArg = args.indexOf('--rounds')
-const rounds = roundsArg >= 0 ? Math.max(1, Math.min(20, Number(args[roundsArg + 1]) || 3)) : quick ? 1 : 3
+const rounds = roundsArg >= 0 ? Math.max(1, Math.min(20, Number(args[roundsArg + 1]) || 3)) : quick ? 1 : 4
 const log = (line: string) => console.log(line)
 const started = performance.now()
 
 const settings: Omit<RequestPathOptions, 'log'> = quick
   ? { rounds, throughputSeconds: 1, latencySeconds: 1, warmupSeconds: 0.5, connections: 16, latencyLoadFraction: 0.5 }
-  : { rounds, throughputSeconds: 3, latencySeconds: 3, warmupSeconds: 1, connections: 16, latencyLoadFraction: 0.5 }
+  : { rounds, throughputSeconds: 2.5, latencySeconds: 2.5, warmupSeconds: 1, connections: 16, latencyLoadFraction: 0.5 }
 const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000]
 
 const git = (...a: string[]) => {
