@@ -18,6 +18,8 @@ export type EdgeAuthErrorCode =
   | 'token_expired'
   | 'token_revoked'
   | 'credential_unknown'
+  | 'legacy_token_brownout'
+  | 'legacy_token_sunset'
   // 403: a valid credential that may not do this (RFC 6750 `insufficient_scope`).
   | 'permission_denied'
   // Routing.

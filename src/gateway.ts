@@ -30,6 +30,8 @@ export interface GatewayOptions {
   clock?: () => number
   /** The Worker secret sealing consumers' HMAC secrets; read per request. */
   credentialEncryptionKey?: (c: Context) => string | undefined
+  /** The legacy-token migration schedule (see {@link EdgeAuthOptions.legacyTokens}). */
+  legacyTokens?: EdgeAuthOptions['legacyTokens']
   /** Outbound fetch, for tests. Default the global `fetch`. */
   fetch?: typeof fetch
   /** Where access-log lines go (one JSON object a request; never a credential). Default `console.log`. */
@@ -52,6 +54,7 @@ export function createGateway(options: GatewayOptions): Hono {
     target: (c) => c.get('edgeRoute')?.route.target,
     auth: (c) => c.get('edgeRoute')?.route.auth,
     ...(options.credentialEncryptionKey ? { credentialEncryptionKey: options.credentialEncryptionKey } : {}),
+    ...(options.legacyTokens ? { legacyTokens: options.legacyTokens } : {}),
     realm,
     ...(options.fullAccessAllowsInvoke !== undefined ? { fullAccessAllowsInvoke: options.fullAccessAllowsInvoke } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -1,3 +1,6 @@
+import * as v from 'valibot'
+import { LegacyTokenPolicySchema, type LegacyTokenPolicy } from './authz/legacy-policy.js'
+
 /** The bindings `wrangler.toml` declares: vars, secrets (never in the file) and the KV namespace. */
 export interface GatewayEnv {
   KEYSET: KVNamespace
@@ -24,6 +27,13 @@ export interface GatewayEnv {
   SYNC_STATUS_HEARTBEAT_SECONDS?: string
   FULL_ACCESS_ALLOWS_INVOKE?: string
   OIDC_JWKS_TIMEOUT_MS?: string
+  IAM_API_TIMEOUT_MS?: string
+  LEGACY_DEPRECATED_AT?: string
+  LEGACY_SUNSET_AT?: string
+  LEGACY_MIGRATION_GUIDE_URL?: string
+  /** JSON array of `{ "start": ISO, "end": ISO }` windows. */
+  LEGACY_BROWNOUTS?: string
+  IAM_API_ATTEMPTS?: string
 }
 
 /** Settings read from {@link GatewayEnv}, checked and with defaults applied. */
@@ -40,6 +50,12 @@ export interface GatewaySettings {
   region: string
   /** Milliseconds the sync waits for one OIDC issuer's JWKS. */
   oidcJwksTimeoutMs: number
+  /** Milliseconds one IAM or serverless API call may take. */
+  iamApiTimeoutMs: number
+  /** Attempts per IAM or serverless API call (429, 5xx, timeouts). */
+  iamApiAttempts: number
+  /** The legacy-token migration schedule. */
+  legacyTokens: LegacyTokenPolicy
 }
 
 /**
@@ -59,6 +75,9 @@ export function readSettings(env: GatewayEnv): GatewaySettings {
     organizationId: env.SCW_ORGANIZATION_ID || undefined,
     region: env.SCW_REGION || 'fr-par',
     oidcJwksTimeoutMs: intVar(env, 'OIDC_JWKS_TIMEOUT_MS', 5000),
+    iamApiTimeoutMs: intVar(env, 'IAM_API_TIMEOUT_MS', 10_000),
+    iamApiAttempts: intVar(env, 'IAM_API_ATTEMPTS', 4),
+    legacyTokens: legacyPolicy(env),
   }
   if (settings.maxSyncAgeSeconds <= settings.statusHeartbeatSeconds) {
     throw new TypeError('SYNC_MAX_AGE_SECONDS must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')
@@ -80,4 +99,23 @@ function boolVar(env: GatewayEnv, name: keyof GatewayEnv): boolean {
   if (raw === undefined || raw === '' || raw === 'false') return false
   if (raw === 'true') return true
   throw new TypeError(`${name} must be "true" or "false", got "${String(raw)}"`)
+}
+
+function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
+  let brownouts: unknown = []
+  if (env.LEGACY_BROWNOUTS) {
+    try {
+      brownouts = JSON.parse(env.LEGACY_BROWNOUTS)
+    } catch {
+      throw new TypeError('LEGACY_BROWNOUTS must be a JSON array of {"start","end"} ISO timestamps')
+    }
+  }
+  const parsed = v.safeParse(LegacyTokenPolicySchema, {
+    ...(env.LEGACY_DEPRECATED_AT ? { deprecatedAt: env.LEGACY_DEPRECATED_AT } : {}),
+    ...(env.LEGACY_SUNSET_AT ? { sunsetAt: env.LEGACY_SUNSET_AT } : {}),
+    ...(env.LEGACY_MIGRATION_GUIDE_URL ? { migrationGuideUrl: env.LEGACY_MIGRATION_GUIDE_URL } : {}),
+    brownouts,
+  })
+  if (!parsed.success) throw new TypeError(`LEGACY_* settings: ${v.getDotPath(parsed.issues[0]) ?? ''} ${parsed.issues[0].message}`)
+  return parsed.output
 }

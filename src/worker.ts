@@ -60,6 +60,7 @@ function buildApp(settings: GatewaySettings): App {
       originToken: (c) => (c.env as GatewayEnv).ORIGIN_AUTH_TOKEN,
       credentialEncryptionKey: (c) => (c.env as GatewayEnv).CREDENTIAL_ENCRYPTION_KEY,
       originTimeoutMs: settings.originTimeoutMs,
+      legacyTokens: settings.legacyTokens,
       realm: settings.realm,
       fullAccessAllowsInvoke: settings.fullAccessAllowsInvoke,
     }),

@@ -26,6 +26,8 @@ export const StackSecretsSchema = v.strictObject({
   emulatorAdminSecret: Uuid,
   /** `ADMIN_TOKEN`: bootstrap credential of the gateway's admin API. */
   adminToken: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url')),
+  /** `CREDENTIAL_ENCRYPTION_KEY`: seals consumers' HMAC secrets in KV (added to older files at start). */
+  credentialEncryptionKey: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url'))),
   /** Application ids, by role. */
   applications: v.optional(v.record(Role, Uuid), {}),
   /** Policy ids, by role (a role without grants has none). */
@@ -94,6 +96,7 @@ export class SecretsFile {
         version: 2,
         emulatorAdminSecret: randomUUID(),
         adminToken: randomBytes(32).toString('base64url'),
+        credentialEncryptionKey: randomBytes(32).toString('base64url'),
         applications: {},
         policies: {},
         apiKeys: {},
@@ -120,7 +123,9 @@ export class SecretsFile {
     const parsed = v.safeParse(StackSecretsSchema, json)
     // The message names the field only: the values are secrets.
     if (!parsed.success) throw new SecretsFileError(`${path}: field "${v.getDotPath(parsed.issues[0]) ?? '(top level)'}" ${parsed.issues[0].message}; ${resetHint(stateDir)}`)
-    return new SecretsFile(path, parsed.output, false)
+    const file = new SecretsFile(path, parsed.output, false)
+    if (!parsed.output.credentialEncryptionKey) await file.update((secrets) => void (secrets.credentialEncryptionKey = randomBytes(32).toString('base64url')))
+    return file
   }
 
   /** The secrets and ids recorded so far (a copy). */

@@ -52,6 +52,8 @@ export interface StackOptions {
   syncIntervalSeconds?: number
   /** The gateway's `KEYSET_MEMORY_TTL_SECONDS`. Default: wrangler.toml's (30). */
   memoryTtlSeconds?: number
+  /** The gateway's `IAM_API_TIMEOUT_MS` and `IAM_API_ATTEMPTS`. Default: wrangler.toml's (10000, 4). */
+  iamApi?: { timeoutMs: number; attempts: number }
   /** Receives the Workers' console output (the gateway's access log and sync lines). Default: dropped. */
   onWorkerLog?: (worker: StackWorker, line: { level: string; message: string }) => void
   /** Told of every timed run of `scheduled`. Default: nothing. */
@@ -157,7 +159,9 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         IAM_API_TOKEN: secrets.apiKeys.gateway!.secretKey,
         ORIGIN_AUTH_TOKEN: secrets.apiKeys.origin!.secretKey,
         ADMIN_TOKEN: secrets.adminToken,
+        CREDENTIAL_ENCRYPTION_KEY: secrets.credentialEncryptionKey!,
         ...(options.memoryTtlSeconds !== undefined ? { KEYSET_MEMORY_TTL_SECONDS: String(options.memoryTtlSeconds) } : {}),
+        ...(options.iamApi ? { IAM_API_TIMEOUT_MS: String(options.iamApi.timeoutMs), IAM_API_ATTEMPTS: String(options.iamApi.attempts) } : {}),
       },
       handleStructuredLogs: logTo('gateway'),
     })

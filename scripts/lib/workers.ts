@@ -95,7 +95,10 @@ export interface GatewayBindings {
   IAM_API_TOKEN: string
   ORIGIN_AUTH_TOKEN: string
   ADMIN_TOKEN: string
+  CREDENTIAL_ENCRYPTION_KEY: string
   KEYSET_MEMORY_TTL_SECONDS?: string
+  IAM_API_TIMEOUT_MS?: string
+  IAM_API_ATTEMPTS?: string
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { decodeJwt } from 'jose'
 import { aclAllows } from '../authz/acl.js'
 import { anyGrantAllows, invokePermissionSet } from '../authz/grants.js'
+import { assertLegacyAllowed } from '../authz/legacy-policy.js'
 import { verifyApiKey } from '../credentials/api-key.js'
 import { ConsumerJwtVerifier } from '../credentials/consumer-jwt.js'
 import { LEGACY_ISSUER, LegacyJwtVerifier } from '../credentials/legacy-jwt.js'
@@ -73,6 +74,7 @@ export class Authenticator {
     const iss = unverifiedIssuer(token)
     if (iss === LEGACY_ISSUER) {
       if (!auth.accept.includes('legacy-jwt')) throw new EdgeAuthError('credentials_unsupported', 'the route does not accept legacy tokens')
+      assertLegacyAllowed(this.options.legacyTokens, now)
       const legacy = await this.#legacy.verify(token, target, keySet, now)
       return { identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } }, expiresAtMs: undefined }
     }

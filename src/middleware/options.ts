@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import * as v from 'valibot'
 import type { OidcJwtVerifierOptions } from '../credentials/oidc-jwt.js'
+import { LegacyTokenPolicySchema, type LegacyTokenPolicy } from '../authz/legacy-policy.js'
 import { RouteAuthSchema, type RouteAuth } from '../keyset/jwt-schema.js'
 import type { Target } from '../keyset/schema.js'
 import type { KeySetStore } from '../keyset/store.js'
@@ -42,6 +43,8 @@ export interface EdgeAuthOptions {
   realm?: string
   /** Count `FunctionsFullAccess` / `ContainersFullAccess` / `AllProductsFullAccess` as allowing invocation. Default `false`. */
   fullAccessAllowsInvoke?: boolean
+  /** The legacy-token migration schedule: deprecation and sunset dates, guide, brownouts. Default none. */
+  legacyTokens?: v.InferInput<typeof LegacyTokenPolicySchema>
   /** OIDC JWKS refresh settings (cooldown, timeout, fetch). */
   oidc?: OidcJwtVerifierOptions
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -57,6 +60,7 @@ export interface ResolvedEdgeAuthOptions {
   realm: string
   fullAccessAllowsInvoke: boolean
   oidc: OidcJwtVerifierOptions
+  legacyTokens: LegacyTokenPolicy
   clock: () => number
 }
 
@@ -89,6 +93,8 @@ export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAu
     const fixed = parsed.output
     auth = () => fixed
   }
+  const legacy = v.safeParse(LegacyTokenPolicySchema, options.legacyTokens ?? {})
+  if (!legacy.success) throw new TypeError(`edgeAuth: options.legacyTokens.${v.getDotPath(legacy.issues[0]) ?? ''}: ${legacy.issues[0].message}`)
   const key = options.credentialEncryptionKey
   return {
     keySet: typeof keySet === 'function' ? keySet : () => keySet,
@@ -98,6 +104,7 @@ export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAu
     realm,
     fullAccessAllowsInvoke: options.fullAccessAllowsInvoke ?? false,
     oidc: options.oidc ?? {},
+    legacyTokens: legacy.output,
     clock: options.clock ?? Date.now,
   }
 }

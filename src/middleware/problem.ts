@@ -37,6 +37,10 @@ export function wireErrorFor(code: EdgeAuthErrorCode): WireError {
       return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token has been revoked.' }
     case 'credential_unknown':
       return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'The token names no known credential.' }
+    case 'legacy_token_brownout':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'Legacy tokens are refused during a scheduled brownout: migrate to an IAM API key.' }
+    case 'legacy_token_sunset':
+      return { status: 401, title: 'Unauthorized', bearerError: 'invalid_token', detail: 'Legacy tokens are no longer accepted: use an IAM API key.' }
     case 'permission_denied':
       return { status: 403, title: 'Forbidden', bearerError: 'insufficient_scope', detail: 'The credential does not allow this call.' }
     case 'route_not_found':

@@ -21,7 +21,7 @@ export function iamConfigured(env: GatewayEnv): boolean {
 export function apisFromEnv(env: GatewayEnv, settings: GatewaySettings): { iam: IamApi; serverless: ServerlessApi; organizationId: string } {
   if (!env.IAM_API_TOKEN) throw new NotConfiguredError('IAM is not configured: set the IAM_API_TOKEN secret')
   if (!settings.organizationId) throw new NotConfiguredError('IAM is not configured: set SCW_ORGANIZATION_ID')
-  const client = new ApiClient({ baseUrl: settings.iamApiUrl, token: env.IAM_API_TOKEN })
+  const client = new ApiClient({ baseUrl: settings.iamApiUrl, token: env.IAM_API_TOKEN, timeoutMs: settings.iamApiTimeoutMs, attempts: settings.iamApiAttempts })
   return { iam: new IamApi(client), serverless: new ServerlessApi(client, settings.region), organizationId: settings.organizationId }
 }
 

@@ -22,6 +22,8 @@ let key: CryptoKeyPair
 let otherKey: CryptoKeyPair
 let publicPem: string
 let app: Hono
+let source: KeySetSource
+const sourceWithKey = () => source
 
 const target: Target = { url: 'https://o.test', kind: 'function', projectId: PROJECT, namespaceId: NS, resourceId: FN, privacy: 'private' }
 
@@ -50,7 +52,7 @@ beforeAll(async () => {
   key = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })
   otherKey = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })
   publicPem = pkcs1PublicPem((await exportJWK(key.publicKey)) as JWK)
-  const source: KeySetSource = {
+  source = {
     routes: [],
     projects: { [PROJECT]: ORG },
     apiKeys: {},
@@ -140,5 +142,47 @@ describe('importPkcs1PublicKey', () => {
     await expect(importPkcs1PublicKey(publicPem)).resolves.toMatchObject({ type: 'public' })
     await expect(importPkcs1PublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')).rejects.toThrow(TypeError)
     await expect(importPkcs1PublicKey('-----BEGIN RSA PUBLIC KEY-----\nMAA=\n-----END RSA PUBLIC KEY-----')).rejects.toThrow(TypeError)
+  })
+})
+
+describe('the legacy-token migration schedule', () => {
+  const policy = {
+    deprecatedAt: '2026-01-01T00:00:00Z',
+    sunsetAt: '2026-09-01T00:00:00Z',
+    migrationGuideUrl: 'https://docs.example.com/migrate-to-iam',
+    brownouts: [{ start: '2026-06-01T11:30:00Z', end: '2026-06-01T13:00:00Z' }],
+  }
+  function scheduled(nowMs: number): Hono {
+    const hono = new Hono()
+    hono.use('*', edgeAuth({ keySet: staticKeySet(sourceWithKey()), target, legacyTokens: policy, clock: () => nowMs }))
+    hono.all('*', (c) => c.text('ok'))
+    return hono
+  }
+  const before = Date.parse('2026-06-01T10:00:00Z')
+
+  it('answers a legacy token with Deprecation, Sunset and a Link to the guide', async () => {
+    const res = await scheduled(before).request('/x', { headers: { 'x-auth-token': await sign({ jti: T_NS, ns: NS, nbf: before / 1000 - 60 }) } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('deprecation')).toBe(`@${Date.parse('2026-01-01T00:00:00Z') / 1000}`)
+    expect(res.headers.get('sunset')).toBe('Tue, 01 Sep 2026 00:00:00 GMT')
+    expect(res.headers.get('link')).toBe('<https://docs.example.com/migrate-to-iam>; rel="deprecation"; type="text/html"')
+  })
+
+  it.each([
+    ['during a brownout', Date.parse('2026-06-01T12:00:00Z'), 'legacy_token_brownout'],
+    ['after the sunset', Date.parse('2026-09-01T00:00:00Z'), 'legacy_token_sunset'],
+  ])('refuses a legacy token %s, with its code', async (_, nowMs, code) => {
+    const res = await scheduled(nowMs).request('/x', { headers: { 'x-auth-token': await sign({ jti: T_NS, ns: NS, nbf: nowMs / 1000 - 60, exp: nowMs / 1000 + 60 }) } })
+    expect(res.status).toBe(401)
+    expect(await res.json()).toMatchObject({ code })
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"')
+  })
+
+  it.each([
+    [{ sunsetAt: '2026-01-01T00:00:00Z', deprecatedAt: '2026-02-01T00:00:00Z' }, /sunsetAt/],
+    [{ brownouts: [{ start: '2026-02-01T00:00:00Z', end: '2026-01-01T00:00:00Z' }] }, /brownout/],
+    [{ migrationGuideUrl: 'not a url' }, /migrationGuideUrl/],
+  ])('refuses a schedule %o at construction', (legacyTokens, message) => {
+    expect(() => edgeAuth({ keySet: staticKeySet(sourceWithKey()), target, legacyTokens })).toThrow(message)
   })
 })

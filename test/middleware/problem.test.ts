@@ -4,7 +4,7 @@ import { problemResponse, wireErrorFor } from '../../src/middleware/problem.js'
 
 const codes: EdgeAuthErrorCode[] = [
   'credentials_malformed', 'credentials_conflict', 'path_invalid', 'credentials_missing', 'credentials_unsupported', 'api_key_unknown',
-  'api_key_expired', 'token_invalid', 'token_expired', 'token_revoked', 'credential_unknown', 'permission_denied', 'route_not_found', 'method_not_allowed', 'keyset_unavailable', 'origin_unreachable', 'origin_timeout',
+  'api_key_expired', 'token_invalid', 'token_expired', 'token_revoked', 'credential_unknown', 'legacy_token_brownout', 'legacy_token_sunset', 'permission_denied', 'route_not_found', 'method_not_allowed', 'keyset_unavailable', 'origin_unreachable', 'origin_timeout',
 ]
 
 describe('problemResponse', () => {
