@@ -41,7 +41,7 @@ function table(headers: string[], rows: string[][], rightAligned: boolean[]): st
 export function requestPathTable(result: RequestPathResult): string {
   const bare = result.variants.find((v) => v.id === 'bare')!
   return table(
-    ['', 'variant', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'p99 +ms', 'CPU µs/req', 'CPU × bare', 'unexpected'],
+    ['', 'variant', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'p99 +ms', 'rate/own', 'CPU µs/req', 'CPU × bare', 'unexpected'],
     result.variants.map((v) => [
       v.letter,
       v.label,
@@ -50,11 +50,12 @@ export function requestPathTable(result: RequestPathResult): string {
       fixed(v.p50Ms, 2),
       fixed(v.p99Ms, 2),
       v.id === 'bare' ? '' : fixed(v.p99AddedMs, 2),
+      `${fixed(v.rateShareOfCapacity * 100, 0)}%`,
       fixed(v.cpuMicrosPerRequest, 0),
       fixed(v.cpuMicrosPerRequest / bare.cpuMicrosPerRequest, 2),
       String(v.failures),
     ]),
-    [false, false, true, true, true, true, true, true, true, true],
+    [false, false, true, true, true, true, true, true, true, true, true],
   )
 }
 

@@ -79,6 +79,8 @@ export interface VariantSummary {
   cpuMicrosPerRequest: number
   failures: number
   latencyAchievedRate: number
+  /** The fixed rate as a share of this variant's own closed-loop throughput (≥ 1: saturated). */
+  rateShareOfCapacity: number
   naive?: string
   rounds: VariantRound[]
 }
@@ -206,11 +208,16 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     for (let r = 0; r < options.rounds; r++) {
       for (const v of rotated(r)) {
         const { url, shape } = target(v.id)
+        // Let the previous variant's last subrequests land first: they are not this variant's.
+        if (v.id === 'refused') await new Promise((r) => setTimeout(r, 300))
         const before = v.id === 'refused' ? await originServed() : 0
         const cpu0 = variants.cpuSeconds()
         const result = await closedLoop({ url, headers: shape.headers, connections: options.connections, seconds: options.throughputSeconds, expectStatus: shape.expectStatus })
         const cpuSeconds = variants.cpuSeconds() - cpu0
-        if (v.id === 'refused') originDuringRefused += (await originServed()) - before
+        if (v.id === 'refused') {
+          await new Promise((r) => setTimeout(r, 300))
+          originDuringRefused += (await originServed()) - before
+        }
         rounds.get(v.id)!.push({ throughput: { ...result, cpuSeconds, cpuMicrosPerRequest: (cpuSeconds * 1e6) / result.requests } })
         options.log(`  throughput round ${r + 1}/${options.rounds} ${v.letter.padEnd(2)} ${v.id.padEnd(11)} ${Math.round(result.requestsPerSecond)} req/s, ${Math.round((cpuSeconds * 1e6) / result.requests)} µs CPU/req${result.failures ? `, ${result.failures} unexpected` : ''}`)
       }
@@ -258,6 +265,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
         cpuMicrosPerRequest: median(rs.map((x) => x.throughput.cpuMicrosPerRequest)),
         failures: rs.reduce((n, x) => n + x.throughput.failures + (x.latency?.failures ?? 0), 0),
         latencyAchievedRate: median(rs.map((x) => x.latency?.achievedRate ?? NaN)),
+        rateShareOfCapacity: latencyRate / rps,
         ...(v.naive ? { naive: v.naive } : {}),
         rounds: rs,
       }
