@@ -56,7 +56,10 @@ interface Loaded {
   syncedAt: number | undefined
 }
 
-/** Refreshes that started this long ago are presumed lost (their request's context ended). */
+/**
+ * Refreshes that started this long ago (or one memory TTL, if shorter) are presumed
+ * lost: a `waitUntil` promise may never settle once its request's context has ended.
+ */
 const REFRESH_ABANDONED_MS = 10_000
 
 /**
@@ -118,7 +121,7 @@ export class KvKeySetStore implements KeySetStore {
       if (age < this.#memoryTtlMs) return this.#fresh(loaded, now)
       if (age < this.#maxStalenessMs) {
         const started = this.#refreshStartedAt
-        if (started === undefined || now - started > REFRESH_ABANDONED_MS) {
+        if (started === undefined || now - started > Math.min(REFRESH_ABANDONED_MS, this.#memoryTtlMs)) {
           this.#refreshStartedAt = now
           context.waitUntil(this.#refresh().catch(() => undefined).finally(() => (this.#refreshStartedAt = undefined)))
         }

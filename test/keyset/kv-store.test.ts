@@ -78,6 +78,33 @@ describe('KvKeySetStore', () => {
     expect(fresh.routes).toHaveLength(1)
   })
 
+  it('starts a new background refresh when an earlier one never settled, once a memory TTL has passed', async () => {
+    await writeKeySet(env.KEYSET, await testKeySet(), { source: 'fixture' })
+    let hang = false
+    const gets: string[] = []
+    const hanging = {
+      get: (key: string, options: { type: 'text'; cacheTtl?: number }) => {
+        gets.push(key)
+        return hang ? new Promise<string | null>(() => {}) : env.KEYSET.get(key, options)
+      },
+    }
+    const store = new KvKeySetStore(hanging, { clock, memoryTtlSeconds: 5 })
+    await store.current(backgroundContext())
+    hang = true
+    now += 6_000
+    const first = backgroundContext()
+    await store.current(first)
+    expect(first.pending).toHaveLength(1) // a refresh started, and hangs
+    now += 1_000
+    const second = backgroundContext()
+    await store.current(second)
+    expect(second.pending).toHaveLength(0) // still presumed running
+    now += 5_000
+    const third = backgroundContext()
+    await store.current(third)
+    expect(third.pending).toHaveLength(1) // presumed lost after one TTL: a new one starts
+  })
+
   it.each([
     ['garbage', 'not json {'],
     ['a manifest of the wrong shape', JSON.stringify({ schema: 1, snapshotId: 'nope' })],
