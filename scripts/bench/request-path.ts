@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bundleWorker } from '../lib/bundle.js'
-import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
+import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, PROJECT, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
 import { machineCpu, selfCpuSeconds } from './lib/machine.js'
 import { median } from './lib/stats.js'
@@ -30,9 +30,11 @@ export interface VariantSpec {
   module: string
   /** For JWT paths: the naive variant it must beat. */
   naive?: string
+  /** Only with `--breakdown`: where the gateway's cost goes. */
+  breakdown?: boolean
 }
 
-export const VARIANTS: VariantSpec[] = [
+export const ALL_VARIANTS: VariantSpec[] = [
   { id: 'bare', letter: 'a', label: 'bare Hono proxy (baseline)', module: 'bare-proxy.js' },
   { id: 'apikey', letter: 'b', label: 'gateway: IAM API key', module: 'gateway.js' },
   { id: 'hs256', letter: 'c', label: 'gateway: consumer JWT HS256', module: 'gateway.js', naive: 'naive-hs256' },
@@ -42,6 +44,8 @@ export const VARIANTS: VariantSpec[] = [
   { id: 'refused', letter: 'g', label: 'gateway: refused (unknown key, 401)', module: 'gateway.js' },
   { id: 'naive-hs256', letter: 'h1', label: 'naive: hono/jwt HS256, secret from KV', module: 'naive-jwt.js' },
   { id: 'naive-jwk', letter: 'h2', label: 'naive: hono/jwk RS256, jwks_uri', module: 'naive-jwk.js' },
+  { id: 'edgeauth-apikey', letter: 'x1', label: 'breakdown: edgeAuth + proxy, API key', module: 'edge-auth-proxy.js', breakdown: true },
+  { id: 'nolog-apikey', letter: 'x2', label: 'breakdown: gateway, no access log, API key', module: 'gateway-no-log.js', breakdown: true },
 ]
 
 /** Durations and sizes of the phase. */
@@ -57,6 +61,8 @@ export interface RequestPathOptions {
   connections: number
   /** Fixed rate, as a fraction of the bare proxy's closed-loop throughput. */
   latencyLoadFraction: number
+  /** Add the breakdown variants (x1, x2). */
+  breakdown: boolean
   log: (line: string) => void
 }
 
@@ -108,6 +114,8 @@ const moduleEntries: Record<string, string> = {
   'gateway.js': 'gateway.ts',
   'naive-jwt.js': 'naive-jwt.ts',
   'naive-jwk.js': 'naive-jwk.ts',
+  'edge-auth-proxy.js': 'edge-auth-proxy.ts',
+  'gateway-no-log.js': 'gateway-no-log.ts',
 }
 
 /** Bundles the bench Workers into `dir`. */
@@ -131,6 +139,7 @@ async function check(url: string, shape: RequestShape, what: string): Promise<vo
 export async function benchRequestPath(options: RequestPathOptions): Promise<RequestPathResult> {
   const dir = mkdtempSync(join(tmpdir(), 'edgegw-bench-'))
   const running: Workerd[] = []
+  const VARIANTS = ALL_VARIANTS.filter((v) => options.breakdown || !v.breakdown)
   try {
     await bundleBenchWorkers(dir)
     const infra = await startWorkerd({
@@ -154,7 +163,10 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     const kvAddress = infra.url('kv').replace('http://', '')
     const bindingsFor = (v: VariantSpec): Binding[] => {
       switch (v.module) {
+        case 'edge-auth-proxy.js':
+          return [{ name: 'KEYSET', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }, { name: 'PROJECT_ID', text: PROJECT }]
         case 'gateway.js':
+        case 'gateway-no-log.js':
           return [
             { name: 'KEYSET', kvNamespace: 'kv' },
             { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
@@ -182,8 +194,14 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     })
     running.push(variants)
 
+    // The breakdown variants send the API key of (b): x2 on the gateway's route, x1 to its own app (no route table).
+    const shapes: Record<string, RequestShape> = {
+      ...final.requests,
+      'nolog-apikey': final.requests.apikey!,
+      'edgeauth-apikey': { ...final.requests.apikey!, path: '/fn/hello' },
+    }
     const target = (id: string) => {
-      const shape = final.requests[id]!
+      const shape = shapes[id]!
       return { url: `${variants.url(id)}${shape.path}`, shape }
     }
     for (const v of VARIANTS) await check(target(v.id).url, target(v.id).shape, `variant ${v.letter} (${v.id})`)

@@ -4,6 +4,7 @@
  *   npm run bench                     # the full run (about 4 minutes on 2 cores)
  *   npm run bench -- --quick          # a short smoke run (figures not comparable)
  *   npm run bench -- --rounds 5       # more rounds of the request-path comparison
+ *   npm run bench -- --breakdown      # two more variants that tell where the gateway's cost goes
  *
  * Prints the tables and writes bench-results/latest.json. docs/benchmarks.md says
  * what each figure means.
@@ -22,14 +23,15 @@ import { benchVerifyCost } from './verify-cost.js'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
+const breakdown = args.includes('--breakdown')
 const roundsArg = args.indexOf('--rounds')
 const rounds = roundsArg >= 0 ? Math.max(1, Math.min(20, Number(args[roundsArg + 1]) || 3)) : quick ? 1 : 4
 const log = (line: string) => console.log(line)
 const started = performance.now()
 
 const settings: Omit<RequestPathOptions, 'log'> = quick
-  ? { rounds, throughputSeconds: 1, latencySeconds: 1, warmupSeconds: 0.5, connections: 16, latencyLoadFraction: 0.5 }
-  : { rounds, throughputSeconds: 2.5, latencySeconds: 2.5, warmupSeconds: 1, connections: 16, latencyLoadFraction: 0.5 }
+  ? { rounds, throughputSeconds: 1, latencySeconds: 1, warmupSeconds: 0.5, connections: 16, latencyLoadFraction: 0.5, breakdown }
+  : { rounds, throughputSeconds: 2.5, latencySeconds: 2.5, warmupSeconds: 1, connections: 16, latencyLoadFraction: 0.5, breakdown }
 const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000]
 
 const git = (...a: string[]) => {
@@ -54,7 +56,7 @@ const results: Omit<BenchResults, 'targets'> = {
     workingTreeChanged: git('status', '--porcelain', '--', 'src') === '' ? 'no' : 'yes (src/ has uncommitted changes)',
     server: 'workerd serve with a generated config (no Miniflare in the request path)',
   },
-  settings: { ...settings, keySetSizes: sizes.join(','), quick: quick ? 'yes' : 'no' },
+  settings: { ...settings, breakdown: breakdown ? 'yes' : 'no', keySetSizes: sizes.join(','), quick: quick ? 'yes' : 'no' },
 }
 
 log(`edge-auth-gateway benchmark${quick ? ' (--quick: short runs, figures not comparable)' : ''}: Node ${process.version}, workerd ${WORKERD_VERSION}, autocannon ${AUTOCANNON_VERSION}, ${cpus().length} cores`)
