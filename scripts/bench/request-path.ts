@@ -68,7 +68,7 @@ export interface RequestPathOptions {
 
 /** One round of one variant. */
 export interface VariantRound {
-  throughput: ClosedLoopResult & { cpuSeconds: number; cpuMicrosPerRequest: number }
+  throughput: ClosedLoopResult & { cpuSeconds: number; cpuMicrosPerRequest: number; kvReads: number }
   latency?: OpenLoopResult
 }
 
@@ -83,6 +83,8 @@ export interface VariantSummary {
   p99Ms: number
   p99AddedMs: number
   cpuMicrosPerRequest: number
+  /** KV reads the variant made per request during the closed-loop runs (the gateway's warm path: none). */
+  kvReadsPerRequest: number
   failures: number
   latencyAchievedRate: number
   /** The fixed rate as a share of this variant's own closed-loop throughput (≥ 1: saturated). */
@@ -221,6 +223,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     const machine0 = machineCpu()
     const own0 = own()
     const wall0 = performance.now()
+    const kvReads = async () => ((await (await fetch(`${infra.url('kv')}/__kv/stats`)).json()) as { reads: number }).reads
     const originServed = async () => ((await (await fetch(`${originUrl}/__origin/stats`)).json()) as { served: number }).served
     let originDuringRefused = 0
     for (let r = 0; r < options.rounds; r++) {
@@ -229,6 +232,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
         // Let the previous variant's last subrequests land first: they are not this variant's.
         if (v.id === 'refused') await new Promise((r) => setTimeout(r, 300))
         const before = v.id === 'refused' ? await originServed() : 0
+        const kv0 = await kvReads()
         const cpu0 = variants.cpuSeconds()
         const result = await closedLoop({ url, headers: shape.headers, connections: options.connections, seconds: options.throughputSeconds, expectStatus: shape.expectStatus })
         const cpuSeconds = variants.cpuSeconds() - cpu0
@@ -236,7 +240,8 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
           await new Promise((r) => setTimeout(r, 300))
           originDuringRefused += (await originServed()) - before
         }
-        rounds.get(v.id)!.push({ throughput: { ...result, cpuSeconds, cpuMicrosPerRequest: (cpuSeconds * 1e6) / result.requests } })
+        const kvReadCount = (await kvReads()) - kv0
+        rounds.get(v.id)!.push({ throughput: { ...result, cpuSeconds, cpuMicrosPerRequest: (cpuSeconds * 1e6) / result.requests, kvReads: kvReadCount } })
         options.log(`  throughput round ${r + 1}/${options.rounds} ${v.letter.padEnd(2)} ${v.id.padEnd(11)} ${Math.round(result.requestsPerSecond)} req/s, ${Math.round((cpuSeconds * 1e6) / result.requests)} µs CPU/req${result.failures ? `, ${result.failures} unexpected` : ''}`)
       }
     }
@@ -281,6 +286,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
         p99Ms: median(rs.map((x) => x.latency?.p99 ?? NaN)),
         p99AddedMs: median(rs.map((x, r) => (x.latency?.p99 ?? NaN) - (bareRounds[r]!.latency?.p99 ?? NaN))),
         cpuMicrosPerRequest: median(rs.map((x) => x.throughput.cpuMicrosPerRequest)),
+        kvReadsPerRequest: rs.reduce((n, x) => n + x.throughput.kvReads, 0) / rs.reduce((n, x) => n + x.throughput.requests, 0),
         failures: rs.reduce((n, x) => n + x.throughput.failures + (x.latency?.failures ?? 0), 0),
         latencyAchievedRate: median(rs.map((x) => x.latency?.achievedRate ?? NaN)),
         rateShareOfCapacity: latencyRate / rps,

@@ -82,6 +82,7 @@ log(`\n== Request path (${rp.server}; medians of ${settings.rounds} round(s); la
 log(requestPathTable(rp))
 log(`origin stub called directly at ${rp.latencyRate} req/s (this machine's loopback floor): p50 ${rp.floor.p50Ms.toFixed(2)} ms, p99 ${rp.floor.p99Ms.toFixed(2)} ms`)
 log(`refused requests that reached the origin: ${rp.originRequestsDuringRefused}`)
+log(`KV reads during the closed-loop runs: ${rp.variants.map((v) => `${v.letter} ${v.kvReadsPerRequest < 0.001 ? `${Math.round(v.kvReadsPerRequest * v.rounds.reduce((n, x) => n + x.throughput.requests, 0))} in all` : `${v.kvReadsPerRequest.toFixed(2)}/req`}`).join(', ')}`)
 log(`CPU during the rounds, cores on average of ${cpus().length}: this benchmark ${rp.machine.benchCores.toFixed(2)}, other processes ${rp.machine.otherCores.toFixed(2)}, stolen by the hypervisor ${rp.machine.stealCores.toFixed(2)}${rp.machine.otherCores > 0.2 ? ' (others competed for the cores: throughput and latency are noisy, CPU µs/req much less)' : ''}`)
 log(`\n== Worker ==\nbundle: ${bundle.uploadKiB} KiB, ${bundle.gzipKiB} KiB gzip (${bundle.tool})`)
 log(`startup (median of ${startup.runs}): listening ${startup.gatewayListenMs} ms, first 200 ${startup.gatewayFirst200Ms} ms after spawn; bare proxy ${startup.bareListenMs} / ${startup.bareFirst200Ms} ms`)
