@@ -13,12 +13,11 @@
  *   same way, as the floor that workerd itself costs.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv } from './fixtures.js'
-import { own } from './lib/processes.js'
+import { own, tempDir } from './lib/processes.js'
 import { median, round } from './lib/stats.js'
 import { renderConfig, startWorkerd, type Binding, type Workerd } from './lib/workerd.js'
 import { bundleBenchWorkers } from './request-path.js'
@@ -84,7 +83,8 @@ async function firstOk(url: string, headers: Record<string, string>, deadlineMs:
  * @throws {Error} when wrangler fails or the Worker does not answer 200.
  */
 export async function benchBundleAndStartup(options: { runs: number; log: (line: string) => void }): Promise<{ bundle: BundleFigures; startup: StartupFigures }> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgegw-startup-'))
+  const temp = tempDir('edgegw-startup-')
+  const dir = temp.path
   const running: Workerd[] = []
   try {
     const { script, ...bundle } = await wranglerDryRun(join(dir, 'wrangler-out'))
@@ -139,6 +139,6 @@ export async function benchBundleAndStartup(options: { runs: number; log: (line:
     return { bundle, startup }
   } finally {
     for (const w of running.reverse()) await w.stop()
-    rmSync(dir, { recursive: true, force: true })
+    temp.done()
   }
 }

@@ -13,11 +13,11 @@
  *
  *   node --import tsx scripts/bench/keyset-scale.ts [--sizes 1000,10000,100000]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bundleWorker } from '../lib/bundle.js'
+import { tempDir } from './lib/processes.js'
 import { median, round } from './lib/stats.js'
 import { renderConfig, startWorkerd, type Workerd } from './lib/workerd.js'
 
@@ -63,7 +63,8 @@ async function roundTrip(base: string): Promise<number> {
  * @throws {Error} when a key that was written cannot be found.
  */
 export async function benchKeySetScale(options: { sizes: number[]; samples: number; log: (line: string) => void }): Promise<KeySetScaleRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgegw-scale-'))
+  const temp = tempDir('edgegw-scale-')
+  const dir = temp.path
   const running: Workerd[] = []
   const fresh = async (name: string, kvAddress: string) => {
     const w = await startWorkerd({
@@ -144,7 +145,7 @@ export async function benchKeySetScale(options: { sizes: number[]; samples: numb
     return rows
   } finally {
     for (const w of running.reverse()) await w.stop()
-    rmSync(dir, { recursive: true, force: true })
+    temp.done()
   }
 }
 

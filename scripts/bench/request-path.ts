@@ -10,10 +10,10 @@
  *   is the Workers' alone: origin, KV and JWKS work happens in "infra", as it
  *   happens outside the Worker in production.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bundleWorker } from '../lib/bundle.js'
+import { tempDir } from './lib/processes.js'
 import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, PROJECT, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
 import { machineCpu, selfCpuSeconds } from './lib/machine.js'
@@ -139,7 +139,8 @@ async function check(url: string, shape: RequestShape, what: string): Promise<vo
  * @throws {Error} when a variant does not answer as expected (so that a broken variant is never timed).
  */
 export async function benchRequestPath(options: RequestPathOptions): Promise<RequestPathResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgegw-bench-'))
+  const temp = tempDir('edgegw-bench-')
+  const dir = temp.path
   const running: Workerd[] = []
   const VARIANTS = ALL_VARIANTS.filter((v) => options.breakdown || !v.breakdown)
   try {
@@ -304,6 +305,6 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     }
   } finally {
     for (const w of running.reverse()) await w.stop()
-    rmSync(dir, { recursive: true, force: true })
+    temp.done()
   }
 }

@@ -7,14 +7,14 @@
  * Node around one HTTP round trip minus the round trip of an empty request.
  */
 import { SignJWT, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, type CryptoKey as JoseKey, type JWK } from 'jose'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { apiKeyDigest } from '../../src/keyset/digest.js'
 import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm, type JwtCredential } from '../../src/keyset/jwt-schema.js'
 import type { KeySetSource, Target } from '../../src/keyset/schema.js'
 import { sealSecret } from '../../src/keyset/secret-box.js'
 import { bundleWorker } from '../lib/bundle.js'
+import { tempDir } from './lib/processes.js'
 import { API_KEY_SECRET, CONSUMER, CREDENTIAL_ENCRYPTION_KEY, LEGACY_TOKEN_ID, NAMESPACE, ORG, PROJECT, pkcs1Pem } from './fixtures.js'
 import { median } from './lib/stats.js'
 import { renderConfig, startWorkerd, type Workerd } from './lib/workerd.js'
@@ -115,7 +115,8 @@ async function timed(url: string): Promise<number> {
  * @throws {Error} when a verification fails (a broken case is never timed).
  */
 export async function benchVerifyCost(options: { batches: number; log: (line: string) => void }): Promise<VerifyCostRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgegw-verify-'))
+  const temp = tempDir('edgegw-verify-')
+  const dir = temp.path
   let workerd: Workerd | undefined
   try {
     const { labels, ...binding } = await cases()
@@ -146,6 +147,6 @@ export async function benchVerifyCost(options: { batches: number; log: (line: st
     return rows
   } finally {
     await workerd?.stop()
-    rmSync(dir, { recursive: true, force: true })
+    temp.done()
   }
 }
