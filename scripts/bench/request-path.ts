@@ -142,7 +142,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
   const temp = tempDir('edgegw-bench-')
   const dir = temp.path
   const running: Workerd[] = []
-  const VARIANTS = ALL_VARIANTS.filter((v) => options.breakdown || !v.breakdown)
+  const selected = ALL_VARIANTS.filter((v) => options.breakdown || !v.breakdown)
   try {
     await bundleBenchWorkers(dir)
     const infra = await startWorkerd({
@@ -156,10 +156,10 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
       ]),
     })
     running.push(infra)
-    const final = await makeFixtures(infra.url('origin'))
-    await seedKv(infra.url('kv'), final.kv)
+    const fixtures = await makeFixtures(infra.url('origin'))
+    await seedKv(infra.url('kv'), fixtures.kv)
     const jwksUrl = `${infra.url('jwks')}/.well-known/jwks.json`
-    const put = await fetch(jwksUrl, { method: 'PUT', body: JSON.stringify(final.jwks) })
+    const put = await fetch(jwksUrl, { method: 'PUT', body: JSON.stringify(fixtures.jwks) })
     if (!put.ok) throw new Error(`setting the JWKS: ${put.status}`)
 
     const originUrl = infra.url('origin')
@@ -186,9 +186,9 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     const variants = await startWorkerd({
       dir,
       name: 'variants',
-      sockets: VARIANTS.map((v) => v.id),
+      sockets: selected.map((v) => v.id),
       config: renderConfig(
-        VARIANTS.map((v) => ({ name: v.id, module: v.module, bindings: bindingsFor(v), globalOutbound: 'loopback' })),
+        selected.map((v) => ({ name: v.id, module: v.module, bindings: bindingsFor(v), globalOutbound: 'loopback' })),
         [
           { name: 'loopback', network: { allow: ['127.0.0.1/32'] } },
           { name: 'kv', external: { address: kvAddress } },
@@ -199,27 +199,27 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
 
     // The breakdown variants send the API key of (b): x2 on the gateway's route, x1 to its own app (no route table).
     const shapes: Record<string, RequestShape> = {
-      ...final.requests,
-      'nolog-apikey': final.requests.apikey!,
-      'edgeauth-apikey': { ...final.requests.apikey!, path: '/fn/hello' },
+      ...fixtures.requests,
+      'nolog-apikey': fixtures.requests.apikey!,
+      'edgeauth-apikey': { ...fixtures.requests.apikey!, path: '/fn/hello' },
     }
     const target = (id: string) => {
       const shape = shapes[id]!
       return { url: `${variants.url(id)}${shape.path}`, shape }
     }
-    for (const v of VARIANTS) await check(target(v.id).url, target(v.id).shape, `variant ${v.letter} (${v.id})`)
+    for (const v of selected) await check(target(v.id).url, target(v.id).shape, `variant ${v.letter} (${v.id})`)
     options.log(`request path: workerd serve ${variants.pid} (variants) and ${infra.pid} (origin, KV, JWKS); every variant answers as expected`)
 
     // Warm-up: JIT, key imports, the key set in memory, connection pools.
-    for (const v of VARIANTS) {
+    for (const v of selected) {
       const { url, shape } = target(v.id)
       await closedLoop({ url, headers: shape.headers, connections: options.connections, seconds: options.warmupSeconds, expectStatus: shape.expectStatus })
     }
 
     // Interleaved: every round runs every variant once, each round in another order (rotated), so that
     // neither drift nor a position in the round favours a variant.
-    const rotated = (r: number) => VARIANTS.map((_, i) => VARIANTS[(i + r * 4) % VARIANTS.length]!)
-    const rounds = new Map<string, VariantRound[]>(VARIANTS.map((v) => [v.id, []]))
+    const rotated = (r: number) => selected.map((_, i) => selected[(i + r * 4) % selected.length]!)
+    const rounds = new Map<string, VariantRound[]>(selected.map((v) => [v.id, []]))
     const own = () => variants.cpuSeconds() + infra.cpuSeconds() + selfCpuSeconds()
     const machine0 = machineCpu()
     const own0 = own()
@@ -274,7 +274,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     // Ratios and added latency are taken within each round (against that round's bare proxy), then the median:
     // what drifts between rounds cancels out.
     const bareRounds = rounds.get('bare')!
-    const summaries: VariantSummary[] = VARIANTS.map((v) => {
+    const summaries: VariantSummary[] = selected.map((v) => {
       const rs = rounds.get(v.id)!
       const rps = median(rs.map((x) => x.throughput.requestsPerSecond))
       return {
