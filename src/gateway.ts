@@ -34,6 +34,8 @@ export interface GatewayOptions {
   legacyTokens?: EdgeAuthOptions['legacyTokens']
   /** Outbound fetch, for tests. Default the global `fetch`. */
   fetch?: typeof fetch
+  /** Which requests get an access-log line: every one, refusals and failures only (status ≥ 400), or none. Default `all`. */
+  accessLog?: 'all' | 'refusals' | 'off'
   /** Where access-log lines go (one JSON object a request; never a credential). Default `console.log`. */
   log?: (line: Record<string, unknown>) => void
 }
@@ -62,10 +64,13 @@ export function createGateway(options: GatewayOptions): Hono {
 
   const app = new Hono()
 
+  const logLevel = options.accessLog ?? 'all'
+  if (!['all', 'refusals', 'off'].includes(logLevel)) throw new TypeError('createGateway: accessLog must be all, refusals or off')
   app.use(async function accessLog(c, next) {
     const started = Date.now()
     requestIdOf(c)
     await next()
+    if (logLevel === 'off' || (logLevel === 'refusals' && c.res.status < 400)) return
     const route = c.get('edgeRoute')
     const identity = c.get('edgeAuth')
     log({

@@ -28,6 +28,7 @@ export interface GatewayEnv {
   FULL_ACCESS_ALLOWS_INVOKE?: string
   OIDC_JWKS_TIMEOUT_MS?: string
   IAM_API_TIMEOUT_MS?: string
+  ACCESS_LOG?: string
   LEGACY_DEPRECATED_AT?: string
   LEGACY_SUNSET_AT?: string
   LEGACY_MIGRATION_GUIDE_URL?: string
@@ -56,6 +57,8 @@ export interface GatewaySettings {
   iamApiAttempts: number
   /** The legacy-token migration schedule. */
   legacyTokens: LegacyTokenPolicy
+  /** Which requests get an access-log line. */
+  accessLog: 'all' | 'refusals' | 'off'
 }
 
 /**
@@ -78,6 +81,7 @@ export function readSettings(env: GatewayEnv): GatewaySettings {
     iamApiTimeoutMs: intVar(env, 'IAM_API_TIMEOUT_MS', 10_000),
     iamApiAttempts: intVar(env, 'IAM_API_ATTEMPTS', 4),
     legacyTokens: legacyPolicy(env),
+    accessLog: accessLogVar(env),
   }
   if (settings.maxSyncAgeSeconds <= settings.statusHeartbeatSeconds) {
     throw new TypeError('SYNC_MAX_AGE_SECONDS must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')
@@ -118,4 +122,10 @@ function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
   })
   if (!parsed.success) throw new TypeError(`LEGACY_* settings: ${v.getDotPath(parsed.issues[0]) ?? ''} ${parsed.issues[0].message}`)
   return parsed.output
+}
+
+function accessLogVar(env: GatewayEnv): 'all' | 'refusals' | 'off' {
+  const raw = env.ACCESS_LOG || 'all'
+  if (raw !== 'all' && raw !== 'refusals' && raw !== 'off') throw new TypeError(`ACCESS_LOG must be "all", "refusals" or "off", got "${raw}"`)
+  return raw
 }

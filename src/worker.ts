@@ -61,6 +61,7 @@ function buildApp(settings: GatewaySettings): App {
       credentialEncryptionKey: (c) => (c.env as GatewayEnv).CREDENTIAL_ENCRYPTION_KEY,
       originTimeoutMs: settings.originTimeoutMs,
       legacyTokens: settings.legacyTokens,
+      accessLog: settings.accessLog,
       realm: settings.realm,
       fullAccessAllowsInvoke: settings.fullAccessAllowsInvoke,
     }),

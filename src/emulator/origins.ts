@@ -55,6 +55,7 @@ export default {
       method: request.method,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
+      search: url.search,
       headers,
       body,
     })

@@ -52,15 +52,31 @@ const STRIPPED_REQUEST_HEADERS = [
   'forwarded',
 ] as const
 
-/** Joins the target's base path and the part of the request path it forwards. */
-export function upstreamUrl(targetUrl: string, match: RouteMatch, path: string, search: URLSearchParams): URL {
+/**
+ * Joins the target's base path and the part of the request path it forwards.
+ * @param search The query string to send (`''` or starting with `?`), as the client wrote it.
+ */
+export function upstreamUrl(targetUrl: string, match: RouteMatch, path: string, search: string): URL {
   const url = new URL(targetUrl)
   const forwarded = match.route.stripPath ? match.rest : path
   const base = url.pathname.replace(/\/+$/, '')
   url.pathname = forwarded === '' ? url.pathname : `${base}${forwarded}`
-  const query = search.toString()
-  url.search = query === '' ? '' : `?${query}`
+  url.search = search
   return url
+}
+
+/**
+ * The query string without the parameters that carried credentials. Untouched
+ * (byte for byte, as the client encoded it) when there are none to remove:
+ * re-serialising would turn `%20` into `+` behind the origin's back.
+ */
+function forwardedSearch(search: string, credentialParameters: readonly string[]): string {
+  if (credentialParameters.length === 0 || search === '') return search
+  const params = new URLSearchParams(search)
+  if (!credentialParameters.some((name) => params.has(name))) return search
+  for (const name of credentialParameters) params.delete(name)
+  const query = params.toString()
+  return query === '' ? '' : `?${query}`
 }
 
 /**
@@ -77,9 +93,7 @@ export function upstreamUrl(targetUrl: string, match: RouteMatch, path: string, 
  */
 export async function forwardToOrigin(request: Request, options: ForwardOptions): Promise<Response> {
   const incoming = new URL(request.url)
-  const search = new URLSearchParams(incoming.search)
-  for (const name of options.credentialQueryParameters) search.delete(name)
-  const url = upstreamUrl(options.match.route.target.url, options.match, options.path, search)
+  const url = upstreamUrl(options.match.route.target.url, options.match, options.path, forwardedSearch(incoming.search, options.credentialQueryParameters))
 
   const headers = new Headers(request.headers)
   dropHopByHop(headers)
@@ -115,9 +129,9 @@ export async function forwardToOrigin(request: Request, options: ForwardOptions)
     // Only the wait for headers is bounded: a long streamed body is the origin's to send.
     clearTimeout(timer)
   }
-  const out = new Response(response.body, response)
-  out.headers.set('x-request-id', options.requestId)
-  return out
+  // hono/proxy answers with a fresh Response whose headers are mutable: no second copy.
+  response.headers.set('x-request-id', options.requestId)
+  return response
 }
 
 /** Kong's identity headers, so upstreams written for Kong work unchanged. */

@@ -77,6 +77,14 @@ describe('an allowed call', () => {
     expect(((await res.json()) as OriginEcho).path).toBe('/functions/hello/a/c')
   })
 
+  it('forwards the query string exactly as the client encoded it', async () => {
+    const res = await gateway('/hello?q=a%20b&r=c+d&empty=&dup=1&dup=2', { headers: { 'x-auth-token': secrets.functions, 'x-test-marker': 'query' } })
+    expect(res.status).toBe(200)
+    const echo = (await res.json()) as OriginEcho
+    expect(echo.search).toBe('?q=a%20b&r=c+d&empty=&dup=1&dup=2')
+    expect(res.headers.get('x-request-id')).toBe(echo.headers['x-request-id'])
+  })
+
   it('keeps the route prefix when the route does not strip it', async () => {
     const res = await gateway('/keep/x', { headers: { 'x-auth-token': secrets.functions } })
     const echo = (await res.json()) as OriginEcho

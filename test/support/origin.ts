@@ -6,6 +6,8 @@ export interface OriginEcho {
   method: string
   path: string
   query: Record<string, string>
+  /** The raw query string, as the origin received it. */
+  search: string
   headers: Record<string, string>
   body: string | null
 }

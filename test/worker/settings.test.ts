@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { readSettings, type GatewayEnv } from '../../src/settings.js'
+
+const env = (vars: Partial<Record<keyof GatewayEnv, string>>) => ({ KEYSET: {} as KVNamespace, ...vars }) as GatewayEnv
+
+describe('readSettings', () => {
+  it('applies the documented defaults', () => {
+    expect(readSettings(env({}))).toMatchObject({
+      realm: 'edge-auth-gateway',
+      originTimeoutMs: 30_000,
+      memoryTtlSeconds: 30,
+      maxStalenessSeconds: 3600,
+      maxSyncAgeSeconds: 86_400,
+      iamApiTimeoutMs: 10_000,
+      iamApiAttempts: 4,
+      accessLog: 'all',
+      fullAccessAllowsInvoke: false,
+      legacyTokens: { brownouts: [] },
+    })
+  })
+
+  it.each<[Partial<Record<keyof GatewayEnv, string>>, RegExp]>([
+    [{ ORIGIN_TIMEOUT_MS: 'soon' }, /ORIGIN_TIMEOUT_MS must be a positive integer/],
+    [{ KEYSET_MEMORY_TTL_SECONDS: '-5' }, /KEYSET_MEMORY_TTL_SECONDS/],
+    [{ FULL_ACCESS_ALLOWS_INVOKE: 'yes' }, /FULL_ACCESS_ALLOWS_INVOKE must be "true" or "false"/],
+    [{ SYNC_MAX_AGE_SECONDS: '600', SYNC_STATUS_HEARTBEAT_SECONDS: '3600' }, /SYNC_MAX_AGE_SECONDS must exceed/],
+    [{ IAM_API_URL: 'ftp://iam' }, /IAM_API_URL/],
+    [{ ACCESS_LOG: 'verbose' }, /ACCESS_LOG/],
+    [{ LEGACY_BROWNOUTS: 'tomorrow' }, /LEGACY_BROWNOUTS must be a JSON array/],
+    [{ LEGACY_SUNSET_AT: 'next year' }, /LEGACY_\* settings/],
+  ])('refuses %o, naming the setting', (vars, message) => {
+    expect(() => readSettings(env(vars))).toThrow(TypeError)
+    expect(() => readSettings(env(vars))).toThrow(message)
+  })
+
+  it('reads a legacy-token schedule', () => {
+    const settings = readSettings(env({ LEGACY_SUNSET_AT: '2027-01-01T00:00:00Z', LEGACY_BROWNOUTS: '[{"start":"2026-12-01T09:00:00Z","end":"2026-12-01T10:00:00Z"}]' }))
+    expect(settings.legacyTokens).toMatchObject({ sunsetAt: '2027-01-01T00:00:00Z', brownouts: [{ start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z' }] })
+  })
+})
