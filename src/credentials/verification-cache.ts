@@ -15,8 +15,9 @@ export interface VerificationCacheOptions {
 }
 
 /**
- * Remembers the identity a JWT was verified as, so a repeated token costs a map
- * lookup instead of a signature check. An entry holds until the token's `exp` (or
+ * Remembers the identity a credential was verified as (a JWT, or an API key with
+ * its grants), so a repeated one costs a map lookup instead of a signature check or
+ * a SHA-256 and a shard read. An entry holds until the credential's expiry (or
  * `maxTtlSeconds`) and only for the key-set snapshot it was verified against: any
  * change of the key set (a credential deleted, a token revoked, a key rotated)
  * makes every entry miss. Entries are kept per scope (the route's settings

@@ -4,7 +4,8 @@ import { SignJWT } from 'jose'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target } from '../../src/index.js'
 import { sealSecret } from '../../src/keyset/secret-box.js'
-import { ORG, PROJECT } from '../support/fixtures.js'
+import { apiKeyDigest } from '../../src/keyset/digest.js'
+import { ORG, PROJECT, secrets, testKeySet } from '../support/fixtures.js'
 
 const MASTER = 'test-credential-encryption-key-0123456789abcdef'
 const ALICE = 'c0000000-0000-4000-8000-00000000000a'
@@ -60,9 +61,46 @@ describe('the verification cache', () => {
     expect(await res.json()).toMatchObject({ code: 'token_expired' })
   })
 
+  it('caches an API key only until it expires', async () => {
+    let now = Date.parse('2026-06-01T12:00:00Z')
+    const base = await testKeySet('https://o.test')
+    const digest = await apiKeyDigest(secrets.functions)
+    const source = { ...base, apiKeys: { [digest]: { ...base.apiKeys[digest]!, expiresAt: new Date(now + 10_000).toISOString() } } }
+    const app = new Hono()
+    app.use('*', edgeAuth({ keySet: staticKeySet(source), target, clock: () => now }))
+    app.all('*', (c) => c.text('ok'))
+    const call = () => app.request('/x', { headers: { 'x-auth-token': secrets.functions } })
+    expect((await call()).status).toBe(200)
+    now += 11_000
+    const res = await call()
+    expect(res.status).toBe(401)
+    expect(await res.json()).toMatchObject({ code: 'api_key_expired' })
+  })
+
   describe('with the key set in KV', () => {
     beforeEach(async () => {
       for (const { name } of (await env.KEYSET.list()).keys) await env.KEYSET.delete(name)
+    })
+
+    it('stops accepting a cached API key once its grant is removed and the key set refreshed', async () => {
+      let now = Date.parse('2026-06-01T12:00:00Z')
+      const clock = () => now
+      const base = await testKeySet('https://o.test')
+      const digest = await apiKeyDigest(secrets.functions)
+      await writeKeySet(env.KEYSET, base, { source: 'fixture', clock })
+      const app = new Hono()
+      app.use('*', edgeAuth({ keySet: new KvKeySetStore(env.KEYSET, { clock }), target, clock }))
+      app.all('*', (c) => c.text('ok'))
+      const pending: Promise<unknown>[] = []
+      const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
+      const call = async () => (await app.request('/x', { headers: { 'x-auth-token': secrets.functions } }, {}, ctx)).status
+      expect(await call()).toBe(200)
+      expect(await call()).toBe(200)
+      await writeKeySet(env.KEYSET, { ...base, apiKeys: { ...base.apiKeys, [digest]: { ...base.apiKeys[digest]!, grants: [] } } }, { source: 'fixture', clock })
+      now += 31_000
+      expect(await call()).toBe(200) // the old snapshot serves while the refresh runs
+      await Promise.all(pending)
+      expect(await call()).toBe(403)
     })
 
     it('stops accepting a cached token once its credential is deleted and the key set refreshed', async () => {
