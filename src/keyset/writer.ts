@@ -1,3 +1,4 @@
+import { parseStored } from '../util/stored-json.js'
 import * as v from 'valibot'
 import { inParallel } from '../util/in-parallel.js'
 import { canonicalJson } from './canonical-json.js'
@@ -175,12 +176,5 @@ export function referencedParts(manifest: Manifest): string[] {
 
 /** Reads the current manifest, or `undefined` when none is written or it is unreadable. */
 export async function readManifest(kv: Pick<KeySetKvWriter, 'get'>): Promise<Manifest | undefined> {
-  const text = await kv.get(kvKeys.manifest, { type: 'text' })
-  if (text === null) return undefined
-  try {
-    const parsed = v.safeParse(ManifestSchema, JSON.parse(text))
-    return parsed.success ? parsed.output : undefined
-  } catch {
-    return undefined
-  }
+  return parseStored(ManifestSchema, await kv.get(kvKeys.manifest, { type: 'text' }))
 }

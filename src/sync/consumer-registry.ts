@@ -1,3 +1,4 @@
+import { parseStored } from '../util/stored-json.js'
 /**
  * Consumers and their JWT credentials in the registry (Kong's consumers and jwt
  * credentials): one KV document per consumer and per credential, plus
@@ -188,14 +189,7 @@ export class ConsumerRegistry {
   }
 
   async #readIndex<S extends v.GenericSchema>(key: string, schema: S): Promise<v.InferOutput<S> | undefined> {
-    const text = await this.kv.get(key, { type: 'text' })
-    if (text === null) return undefined
-    try {
-      const parsed = v.safeParse(schema, JSON.parse(text))
-      return parsed.success ? parsed.output : undefined
-    } catch {
-      return undefined
-    }
+    return parseStored(schema, await this.kv.get(key, { type: 'text' }))
   }
 
   /** Deletes an index entry only if it still points to the record being deleted. */

@@ -1,3 +1,4 @@
+import { parseStored } from '../util/stored-json.js'
 /**
  * The OIDC half of the sync: fetch each trusted issuer's JWKS, keep the public
  * signing keys the issuer's algorithms allow, and fall back to the keys of the
@@ -110,14 +111,7 @@ export async function buildOidcPart(issuers: readonly OidcIssuerEntry[], options
 export async function currentOidcPart(kv: Pick<KeySetKvWriter, 'get'>): Promise<OidcPart | undefined> {
   const manifest = await readManifest(kv)
   if (!manifest?.oidc) return undefined
-  const text = await kv.get(kvKeys.part(manifest.oidc), { type: 'text' })
-  if (text === null) return undefined
-  try {
-    const parsed = v.safeParse(OidcPartSchema, JSON.parse(text))
-    return parsed.success ? parsed.output : undefined
-  } catch {
-    return undefined
-  }
+  return parseStored(OidcPartSchema, await kv.get(kvKeys.part(manifest.oidc), { type: 'text' }))
 }
 
 /**

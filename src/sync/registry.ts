@@ -1,3 +1,4 @@
+import { parseStored } from '../util/stored-json.js'
 import * as v from 'valibot'
 import { RouteSchema, type Route } from '../keyset/schema.js'
 import type { CapturedKey } from './compile-keys.js'
@@ -86,9 +87,8 @@ export class Registry {
   async namespaceKeys(): Promise<Map<string, NamespaceKeyEntry>> {
     const result = new Map<string, NamespaceKeyEntry>()
     for await (const { name } of this.#list(registryKeys.namespaceKeyPrefix)) {
-      const text = await this.kv.get(name, { type: 'text' })
-      const parsed = text === null ? undefined : v.safeParse(NamespaceKeySchema, safeJson(text))
-      if (parsed?.success) result.set(name.slice(registryKeys.namespaceKeyPrefix.length), parsed.output)
+      const entry = parseStored(NamespaceKeySchema, await this.kv.get(name, { type: 'text' }))
+      if (entry) result.set(name.slice(registryKeys.namespaceKeyPrefix.length), entry)
     }
     return result
   }

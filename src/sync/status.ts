@@ -1,3 +1,4 @@
+import { parseStored } from '../util/stored-json.js'
 import * as v from 'valibot'
 
 /** KV key of the sync status (docs/storage.md). */
@@ -26,13 +27,7 @@ export type SyncStatus = v.InferOutput<typeof SyncStatusSchema>
 
 /** Parses a stored status; `undefined` when absent or unreadable. */
 export function parseSyncStatus(text: string | null): SyncStatus | undefined {
-  if (text === null) return undefined
-  try {
-    const parsed = v.safeParse(SyncStatusSchema, JSON.parse(text))
-    return parsed.success ? parsed.output : undefined
-  } catch {
-    return undefined
-  }
+  return parseStored(SyncStatusSchema, text)
 }
 
 /**
