@@ -45,7 +45,7 @@ export const ALL_VARIANTS: VariantSpec[] = [
   { id: 'naive-hs256', letter: 'h1', label: 'naive: hono/jwt HS256, secret from KV', module: 'naive-jwt.js' },
   { id: 'naive-jwk', letter: 'h2', label: 'naive: hono/jwk RS256, jwks_uri', module: 'naive-jwk.js' },
   { id: 'edgeauth-apikey', letter: 'x1', label: 'breakdown: edgeAuth + proxy, API key', module: 'edge-auth-proxy.js', breakdown: true },
-  { id: 'nolog-apikey', letter: 'x2', label: 'breakdown: gateway, no access log, API key', module: 'gateway-no-log.js', breakdown: true },
+  { id: 'nolog-apikey', letter: 'x2', label: 'breakdown: gateway, no access log, API key', module: 'gateway.js', breakdown: true },
 ]
 
 /** Durations and sizes of the phase. */
@@ -117,7 +117,6 @@ const moduleEntries: Record<string, string> = {
   'naive-jwt.js': 'naive-jwt.ts',
   'naive-jwk.js': 'naive-jwk.ts',
   'edge-auth-proxy.js': 'edge-auth-proxy.ts',
-  'gateway-no-log.js': 'gateway-no-log.ts',
 }
 
 /** Bundles the bench Workers into `dir`. */
@@ -169,11 +168,11 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
         case 'edge-auth-proxy.js':
           return [{ name: 'KEYSET', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }, { name: 'PROJECT_ID', text: PROJECT }]
         case 'gateway.js':
-        case 'gateway-no-log.js':
           return [
             { name: 'KEYSET', kvNamespace: 'kv' },
             { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
             { name: 'CREDENTIAL_ENCRYPTION_KEY', text: CREDENTIAL_ENCRYPTION_KEY },
+            ...(v.id === 'nolog-apikey' ? [{ name: 'ACCESS_LOG', text: 'off' }] : []),
           ]
         case 'naive-jwt.js':
           return [{ name: 'KV', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }]

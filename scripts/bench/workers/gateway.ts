@@ -3,9 +3,11 @@
  * with a `KvKeySetStore` over the Worker's `KEYSET` KV binding (`kvKeySet`),
  * exactly as src/worker.ts builds it, plus the credential encryption key that
  * opens consumers' sealed HMAC secrets. Access-log lines go to `console.log`, as
- * in production. The admin API and the sync are left out: they are not on the
- * request path.
+ * in production, unless the `ACCESS_LOG` binding says otherwise (the breakdown
+ * variant x2 sets it to `off`, to tell what the log line costs). The admin API and
+ * the sync are left out: they are not on the request path.
  */
+import type { Hono } from 'hono'
 import { createGateway } from '../../../src/gateway.js'
 import { kvKeySet } from '../../../src/keyset/kv-key-set.js'
 import type { KeySetKvReader } from '../../../src/keyset/kv-store.js'
@@ -14,12 +16,20 @@ interface Env {
   KEYSET: KeySetKvReader
   ORIGIN_AUTH_TOKEN: string
   CREDENTIAL_ENCRYPTION_KEY: string
+  ACCESS_LOG?: 'all' | 'refusals' | 'off'
 }
 
-const app = createGateway({
-  keySet: kvKeySet<Env>((env) => env.KEYSET),
-  originToken: (c) => (c.env as Env).ORIGIN_AUTH_TOKEN,
-  credentialEncryptionKey: (c) => (c.env as Env).CREDENTIAL_ENCRYPTION_KEY,
-})
+// Built on the first request, when the bindings are known; kept for the isolate's life.
+let app: Hono | undefined
 
-export default app
+export default {
+  fetch(request: Request, env: Env, ctx: Parameters<Hono['fetch']>[2]) {
+    app ??= createGateway({
+      keySet: kvKeySet<Env>((e) => e.KEYSET),
+      originToken: (c) => (c.env as Env).ORIGIN_AUTH_TOKEN,
+      credentialEncryptionKey: (c) => (c.env as Env).CREDENTIAL_ENCRYPTION_KEY,
+      accessLog: env.ACCESS_LOG ?? 'all',
+    })
+    return app.fetch(request, env, ctx)
+  },
+}
