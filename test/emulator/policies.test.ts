@@ -64,7 +64,8 @@ describe('policies and rules', () => {
     ['an Organization-level set on Projects', { permission_set_names: ['IAMManager'], project_ids: [crypto.randomUUID()] }, 'rules.0.project_ids'],
     ['mixed scope types', { permission_set_names: ['IAMManager', 'FunctionsFullAccess'], organization_id: 'ORG' }, 'rules.0.permission_set_names'],
     ['no permission set', { permission_set_names: [], project_ids: [crypto.randomUUID()] }, 'rules.0.permission_set_names'],
-    ['a condition over 1024 characters', { permission_set_names: ['FunctionsFullAccess'], project_ids: [crypto.randomUUID()], condition: 'x'.repeat(1025) }, 'rules.0.condition'],
+    ['a condition over 2048 characters', { permission_set_names: ['FunctionsFullAccess'], project_ids: [crypto.randomUUID()], condition: 'x'.repeat(2049) }, 'rules.0.condition'],
+    ['a condition that does not parse', { permission_set_names: ['FunctionsFullAccess'], project_ids: [crypto.randomUUID()], condition: 'request.ip ==' }, 'rules.0.condition'],
   ])('refuses a rule with %s', async (_case, rule, argument) => {
     const { organization_id } = await info()
     const fixed = JSON.parse(JSON.stringify(rule).replace('"ORG"', JSON.stringify(organization_id)))

@@ -15,11 +15,13 @@ import { newId, timestamp } from '../http/ids.js'
 import { pageRequest, uuidParam } from '../http/query.js'
 import { parseBody, uuid } from '../http/validate.js'
 import { requireIam } from './common.js'
+import { conditionProblem } from './conditions.js'
 
 /** One `RuleSpecs` as a body carries it. */
 export const RuleSpecs = v.object({
   permission_set_names: v.pipe(v.array(v.string()), v.minLength(1, 'at least one permission set')),
-  condition: v.optional(v.pipe(v.string(), v.maxLength(1024, 'must be at most 1024 characters')), ''),
+  /** Kept exactly as sent; checked by {@link compileRules}. `null` and absent are no condition. */
+  condition: v.optional(v.nullable(v.string(), ''), ''),
   project_ids: v.optional(v.nullable(v.array(uuid))),
   organization_id: v.optional(v.nullable(uuid)),
 })
@@ -27,7 +29,8 @@ export const RuleSpecs = v.object({
 /**
  * Turns specs into rules, checking what the platform checks: known permission
  * sets, one scope type per rule, precisely one of `project_ids` and
- * `organization_id`, and Organization-level sets only on the Organization.
+ * `organization_id`, Organization-level sets only on the Organization, and a
+ * condition of at most 2048 characters that parses as CEL.
  * @throws {ScalewayError} 400 `invalid_arguments` naming `rules.N.<field>`.
  */
 export function compileRules(specs: readonly v.InferOutput<typeof RuleSpecs>[], organizationId: string): RuleDoc[] {
@@ -49,6 +52,8 @@ export function compileRules(specs: readonly v.InferOutput<typeof RuleSpecs>[], 
     }
     const scopeType = scopeTypes.has('organization') ? 'organization' : 'projects'
     if (scopeType === 'organization' && hasProjects) details.push({ argument_name: `${at}.project_ids`, reason: 'constraint', help_message: 'Organization-level permission sets need organization_id' })
+    const conditionDetail = conditionProblem(spec.condition, `${at}.condition`)
+    if (conditionDetail) details.push(conditionDetail)
     return {
       id: newId(),
       permission_set_names: spec.permission_set_names,
