@@ -169,6 +169,19 @@ export interface FunctionDoc {
   region: string
 }
 
+/**
+ * When a container scales: precisely one rule (`ContainerScalingOption`).
+ * CPU and memory rules are percentages of the container's limits.
+ */
+export type ScalingOption = { concurrent_requests_threshold: number } | { cpu_usage_threshold: number } | { memory_usage_threshold: number }
+
+/**
+ * A container's health check (`ContainerHealthCheckSpec`): precisely one probe,
+ * `http` (a path) or `tcp` (the port), after `failure_threshold` and `interval`
+ * as the live API orders them.
+ */
+export type HealthCheck = { failure_threshold: number; interval: string } & ({ http: { path: string } } | { tcp: Record<string, never> })
+
 /** `containers/v1beta1` Container. */
 export interface ContainerDoc {
   id: string
@@ -193,11 +206,11 @@ export interface ContainerDoc {
   http_option: 'enabled' | 'redirected'
   sandbox: 'v1' | 'v2'
   local_storage_limit: number
-  scaling_option: { concurrent_requests_threshold: number }
+  scaling_option: ScalingOption
   created_at: string
   updated_at: string
   ready_at: string | null
-  health_check: { failure_threshold: number; interval: string; tcp: Record<string, never> }
+  health_check: HealthCheck
   tags: string[]
   private_network_id: string | null
   command: string[]

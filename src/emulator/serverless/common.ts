@@ -7,7 +7,7 @@ import { type AppContext, actionOf, requireSets } from '../context.js'
 import type { NamespaceDoc, SecretHashedValue } from '../db/docs.js'
 import { type Condition, eq, oneOf } from '../db/table.js'
 import { invalidArgument, permissionsDenied, serverlessNotFound } from '../http/errors.js'
-import { sha256Hex } from '../http/ids.js'
+import { isUuid, sha256Hex } from '../http/ids.js'
 
 /** The two serverless products. */
 export type ProductKey = 'functions' | 'containers'
@@ -102,8 +102,39 @@ export const serverlessName = v.pipe(v.string(), v.regex(/^[a-z0-9]([a-z0-9-]{0,
 /** Environment variables. */
 export const envVars = v.record(v.string(), v.string())
 
-/** `300s`-style durations. */
-export const duration = v.pipe(v.string(), v.regex(/^\d+(\.\d+)?s$/, 'must be a duration such as 300s'))
+const DURATION = /^(\d+)(?:\.(\d{1,9}))?s$/
+
+/**
+ * A duration as the API answers it (protobuf JSON): whole seconds, then 3, 6
+ * or 9 fractional digits when there is a fraction. The Go SDK sends
+ * `300.000000000s`, answered `300s`; `1.5s` is answered `1.500s`.
+ */
+export function normalizeDuration(value: string): string {
+  const [, seconds = '0', fraction = ''] = DURATION.exec(value) ?? []
+  const nanos = fraction.padEnd(9, '0')
+  const digits = /0{6}$/.test(nanos) ? 3 : /0{3}$/.test(nanos) ? 6 : 9
+  return nanos === '000000000' ? `${BigInt(seconds)}s` : `${BigInt(seconds)}.${nanos.slice(0, digits)}s`
+}
+
+/** `300s`-style durations (at most nanosecond precision), answered as {@link normalizeDuration} writes them. */
+export const duration = v.pipe(v.string(), v.regex(DURATION, 'must be a duration such as 300s'), v.transform(normalizeDuration))
+
+/** A duration longer than zero. */
+export const positiveDuration = v.pipe(duration, v.check((value) => value !== '0s', 'must be longer than 0s'))
+
+/**
+ * `private_network_id` in a body: a UUID attaches the workload to that Private
+ * Network, `""` detaches it (or creates it without one), absent or `null`
+ * leaves it as it is. The network itself is not checked: the emulator has no
+ * VPC API.
+ */
+export const privateNetworkId = v.optional(v.nullable(v.pipe(v.string(), v.check((value) => value === '' || isUuid(value), 'must be a UUID, or "" for none'))))
+
+/** The private network a workload has after a body's `private_network_id` (see {@link privateNetworkId}). */
+export function privateNetworkAfter(sent: string | null | undefined, current: string | null): string | null {
+  if (sent === undefined || sent === null) return current
+  return sent === '' ? null : sent.toLowerCase()
+}
 
 /** Random lower-case alphanumerics (the platform's suffix on registry and domain names). */
 export function randomSuffix(length: number): string {

@@ -5,7 +5,7 @@ import type { AppEnv } from '../context.js'
 import type { FunctionDoc } from '../db/docs.js'
 import { newId } from '../http/ids.js'
 import { tags, uuid } from '../http/validate.js'
-import { duration, envVars, FUNCTIONS, hashSecrets, SecretSpec, serverlessName } from './common.js'
+import { duration, envVars, FUNCTIONS, hashSecrets, privateNetworkAfter, privateNetworkId, SecretSpec, serverlessName } from './common.js'
 import { namespaceSlug } from './namespaces.js'
 import { workloadRoutes } from './workloads.js'
 
@@ -15,6 +15,8 @@ const sandbox = v.picklist(['unknown_sandbox', 'v1', 'v2'])
 const scale = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(50))
 const memory = v.pipe(v.number(), v.integer(), v.minValue(128), v.maxValue(4096))
 const runtime = v.pipe(v.string(), v.regex(/^[a-z]+[0-9]*$/, 'must be a runtime name such as node22'), v.check((value) => value !== 'unknown_runtime', 'runtime is required'))
+/** In an update, `unknown_runtime` (the Go SDK's zero value, sent in every PATCH) leaves the runtime as it is (recorded). */
+const updateRuntime = v.pipe(v.string(), v.check((value) => value === 'unknown_runtime' || /^[a-z]+[0-9]*$/.test(value), 'must be a runtime name such as node22'))
 
 const Fields = {
   environment_variables: v.optional(v.nullable(envVars)),
@@ -29,9 +31,10 @@ const Fields = {
   http_option: v.optional(httpOption),
   sandbox: v.optional(sandbox),
   tags: v.optional(v.nullable(tags)),
+  private_network_id: privateNetworkId,
 }
 const CreateFunction = v.object({ name: serverlessName, namespace_id: uuid, runtime, ...Fields })
-const UpdateFunction = v.object({ runtime: v.optional(runtime), redeploy: v.optional(v.nullable(v.boolean())), ...Fields })
+const UpdateFunction = v.object({ runtime: v.optional(v.nullable(updateRuntime)), redeploy: v.optional(v.nullable(v.boolean())), ...Fields })
 
 /** CPU the platform gives a memory size (140 mCPU for 256 MB, proportionally). */
 function cpuFor(memoryMb: number): number {
@@ -74,7 +77,7 @@ export function functionRoutes(api: Hono<AppEnv>): void {
         updated_at: at,
         ready_at: null,
         tags: body.tags ?? [],
-        private_network_id: null,
+        private_network_id: privateNetworkAfter(body.private_network_id, null),
         region: namespace.region,
       }
     },
@@ -83,7 +86,7 @@ export function functionRoutes(api: Hono<AppEnv>): void {
       environment_variables: body.environment_variables ?? doc.environment_variables,
       min_scale: body.min_scale ?? doc.min_scale,
       max_scale: body.max_scale ?? doc.max_scale,
-      runtime: body.runtime ?? doc.runtime,
+      runtime: body.runtime && body.runtime !== 'unknown_runtime' ? body.runtime : doc.runtime,
       memory_limit: body.memory_limit ?? doc.memory_limit,
       cpu_limit: cpuFor(body.memory_limit ?? doc.memory_limit),
       timeout: body.timeout ?? doc.timeout,
@@ -94,6 +97,7 @@ export function functionRoutes(api: Hono<AppEnv>): void {
       http_option: body.http_option === 'enabled' || body.http_option === 'redirected' ? body.http_option : doc.http_option,
       sandbox: body.sandbox === 'v1' || body.sandbox === 'v2' ? body.sandbox : doc.sandbox,
       tags: body.tags ?? doc.tags,
+      private_network_id: privateNetworkAfter(body.private_network_id, doc.private_network_id),
       status: body.redeploy ? 'ready' : doc.status,
     }),
   })

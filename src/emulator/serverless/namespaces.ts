@@ -24,6 +24,8 @@ const CreateNamespace = v.object({
   description: v.optional(v.nullable(v.string())),
   secret_environment_variables: v.optional(v.nullable(v.array(SecretSpec))),
   tags: v.optional(v.nullable(tags)),
+  /** Deprecated in the SDKs ("doesn't matter anymore"); answered back as `vpc_integration_activated` (recorded). */
+  activate_vpc_integration: v.optional(v.nullable(v.boolean())),
 })
 const UpdateNamespace = v.object({
   environment_variables: v.optional(v.nullable(envVars)),
@@ -62,7 +64,7 @@ export function namespaceRoutes(api: Hono<AppEnv>, product: Product): void {
       tags: body.tags ?? [],
       created_at: at,
       updated_at: at,
-      vpc_integration_activated: false,
+      vpc_integration_activated: body.activate_vpc_integration ?? false,
       region,
     }
     tables.namespaces.insert(doc, { product: product.key })
