@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { decodeJwt } from 'jose'
 import { aclAllows } from '../authz/acl.js'
 import { anyGrantAllows, invokePermissionSet } from '../authz/grants.js'
-import { assertLegacyAllowed } from '../authz/legacy-policy.js'
+import { assertLegacyAllowed, nextLegacyRefusalAt } from '../authz/legacy-policy.js'
 import { verifyApiKey } from '../credentials/api-key.js'
 import { ConsumerJwtVerifier } from '../credentials/consumer-jwt.js'
 import { LEGACY_ISSUER, LegacyJwtVerifier } from '../credentials/legacy-jwt.js'
@@ -79,7 +79,11 @@ export class Authenticator {
       if (!auth.accept.includes('legacy-jwt')) throw new EdgeAuthError('credentials_unsupported', 'the route does not accept legacy tokens')
       assertLegacyAllowed(this.options.legacyTokens, now)
       const legacy = await this.#legacy.verify(token, target, keySet, now)
-      return { identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } }, expiresAtMs: undefined }
+      // Trusted until the token's exp or the schedule's next refusal (brownout, sunset), whichever comes first.
+      return {
+        identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } },
+        expiresAtMs: earliest(legacy.expiresAtMs, nextLegacyRefusalAt(this.options.legacyTokens, now)),
+      }
     }
     const issuer = auth.accept.includes('oidc-jwt') ? OidcJwtVerifier.issuerFor(iss, await keySet.oidc(), auth) : undefined
     if (issuer) {
@@ -108,6 +112,11 @@ async function anonymous(auth: RouteAuth, keySet: KeySetView): Promise<EdgeAuthI
   // A route naming a consumer that does not exist is misconfigured: a 500, not a pass and not a 401.
   if (!consumer) throw new Error(`the route's anonymous consumer ${auth.anonymousConsumer} does not exist`)
   return consumerIdentity('anonymous', consumer, 'anonymous')
+}
+
+function earliest(...instants: (number | undefined)[]): number | undefined {
+  const known = instants.filter((at): at is number => at !== undefined)
+  return known.length === 0 ? undefined : Math.min(...known)
 }
 
 function unverifiedIssuer(token: string): unknown {
