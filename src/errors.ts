@@ -46,7 +46,7 @@ export type EdgeAuthErrorCode =
 export class EdgeAuthError extends Error {
   override readonly name = 'EdgeAuthError'
   readonly code: EdgeAuthErrorCode
-  /** Extra fields for the response, e.g. `allow` for 405 or `retryAfterSeconds` for 503. */
+  /** Extra fields for the response, e.g. `allow` for 405 or `retryAfterSeconds` for 503 and brownouts. */
   readonly details: EdgeAuthErrorDetails
 
   constructor(code: EdgeAuthErrorCode, message: string, details: EdgeAuthErrorDetails = {}, options?: { cause?: unknown }) {
@@ -60,7 +60,7 @@ export class EdgeAuthError extends Error {
 export interface EdgeAuthErrorDetails {
   /** Methods the matched route accepts; sent as `Allow` with 405. */
   allow?: readonly string[]
-  /** Seconds a client should wait; sent as `Retry-After` with 503. */
+  /** Seconds a client should wait; sent as `Retry-After` (with every 503, default 30; and with a 401 `legacy_token_brownout`, until the window ends). */
   retryAfterSeconds?: number
   /** The permission set that would have allowed the call; sent as the challenge `scope` with 403. */
   requiredScope?: string

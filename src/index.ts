@@ -14,6 +14,7 @@
  */
 export { edgeAuth } from './middleware/edge-auth.js'
 export type { EdgeAuthOptions } from './middleware/options.js'
+export type { VerificationCacheOptions } from './credentials/verification-cache.js'
 export type { EdgeAuthIdentity, AuthMethod } from './middleware/identity.js'
 export { problemResponse, bearerChallenge } from './middleware/problem.js'
 export { EdgeAuthError, type EdgeAuthErrorCode, type EdgeAuthErrorDetails } from './errors.js'

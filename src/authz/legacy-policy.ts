@@ -26,7 +26,32 @@ export type LegacyTokenPolicy = v.InferOutput<typeof LegacyTokenPolicySchema>
 export function assertLegacyAllowed(policy: LegacyTokenPolicy, nowMs: number): void {
   if (policy.sunsetAt && nowMs >= Date.parse(policy.sunsetAt)) throw new EdgeAuthError('legacy_token_sunset', `legacy tokens were switched off at ${policy.sunsetAt}`)
   const window = policy.brownouts.find((w) => nowMs >= Date.parse(w.start) && nowMs < Date.parse(w.end))
-  if (window) throw new EdgeAuthError('legacy_token_brownout', `legacy token brownout until ${window.end}`, { retryAfterSeconds: Math.ceil((Date.parse(window.end) - nowMs) / 1000) })
+  if (window) {
+    // Retry-After (RFC 9110 §10.2.3) in whole seconds, rounded up so a retry never lands inside the window.
+    throw new EdgeAuthError('legacy_token_brownout', `legacy token brownout until ${window.end}`, { retryAfterSeconds: Math.ceil((Date.parse(window.end) - nowMs) / 1000) })
+  }
+}
+
+/**
+ * The next instant after `nowMs` at which the schedule starts refusing legacy
+ * tokens: the earliest brownout start or the sunset, whichever comes first. A
+ * legacy token accepted now may be trusted (cached) until then, never across it.
+ *
+ * @param nowMs Milliseconds since the epoch.
+ * @returns Milliseconds since the epoch, or `undefined` when nothing is scheduled after `nowMs`.
+ * @example
+ * ```ts
+ * nextLegacyRefusalAt({ sunsetAt: '2027-01-01T00:00:00Z', brownouts: [] }, Date.now()) // Date.parse('2027-01-01T00:00:00Z')
+ * ```
+ */
+export function nextLegacyRefusalAt(policy: LegacyTokenPolicy, nowMs: number): number | undefined {
+  let next: number | undefined
+  const consider = (at: number) => {
+    if (at > nowMs && (next === undefined || at < next)) next = at
+  }
+  if (policy.sunsetAt) consider(Date.parse(policy.sunsetAt))
+  for (const window of policy.brownouts) consider(Date.parse(window.start))
+  return next
 }
 
 /** The response headers that tell a legacy-token caller to migrate. */

@@ -15,6 +15,8 @@ export interface LegacyTokenIdentity {
   namespaceId: string
   /** The function or container a resource token is limited to. */
   resourceId: string | undefined
+  /** `exp` in milliseconds, when the token has one: no cached verification may outlive it. */
+  expiresAtMs: number | undefined
 }
 
 /** Options of {@link LegacyJwtVerifier}. */
@@ -72,7 +74,8 @@ export class LegacyJwtVerifier {
     }
     const tokenId = payload.jti
     if (typeof tokenId !== 'string') throw new EdgeAuthError('token_invalid', 'legacy token has no jti')
-    return checkLive(tokenId, payload.application_claim, namespaceId, target, legacy!)
+    const live = checkLive(tokenId, payload.application_claim, namespaceId, target, legacy!)
+    return { ...live, expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined }
   }
 
   /** Only resolved keys are cached: two cold requests each import, neither awaits the other's promise. */
@@ -91,7 +94,7 @@ export class LegacyJwtVerifier {
   }
 }
 
-function checkLive(tokenId: string, claim: unknown, namespaceId: string, target: Target, legacy: LegacyPart): LegacyTokenIdentity {
+function checkLive(tokenId: string, claim: unknown, namespaceId: string, target: Target, legacy: LegacyPart): Omit<LegacyTokenIdentity, 'expiresAtMs'> {
   const live = Object.hasOwn(legacy.tokens, tokenId) ? legacy.tokens[tokenId] : undefined
   if (!live || live.namespaceId !== namespaceId) throw new EdgeAuthError('token_revoked', `legacy token ${tokenId} is not live`)
   const entries = Array.isArray(claim) ? (claim as { namespace_id?: unknown; application_id?: unknown }[]) : []

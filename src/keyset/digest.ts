@@ -9,10 +9,15 @@ export async function sha256Hex(text: string): Promise<string> {
 }
 
 /**
- * The digest under which an IAM API key secret is stored. Secrets are UUIDs,
- * which are case-insensitive (RFC 9562 §4), so the canonical lower-case form is
- * hashed: `X-Auth-Token: 0A1B…` and `0a1b…` are the same key.
+ * The canonical form of an IAM API key secret. Secrets are UUIDs, which are
+ * case-insensitive (RFC 9562 §4): `0A1B…` and `0a1b…` are the same key, so
+ * anything keyed by a secret (its digest, the verification cache) uses this form.
  */
+export function canonicalApiKeySecret(secret: string): string {
+  return secret.trim().toLowerCase()
+}
+
+/** The digest under which an IAM API key secret is stored: SHA-256 of its {@link canonicalApiKeySecret canonical form}. */
 export function apiKeyDigest(secret: string): Promise<string> {
-  return sha256Hex(secret.trim().toLowerCase())
+  return sha256Hex(canonicalApiKeySecret(secret))
 }

@@ -36,9 +36,12 @@ export interface KvKeySetStoreOptions {
   partCacheTtlSeconds?: number
   /**
    * Seconds since the last successful IAM sync after which a synced key set is
-   * too old to trust and requests get 503. Unset: no limit. Must exceed the sync
-   * interval plus the sync's status heartbeat (an unchanged sync records its
-   * success at most once per heartbeat).
+   * too old to trust and requests get 503. Unset: no limit. The age is judged
+   * from the sync status in KV (and the manifest's `sourceReadAt`), re-read before
+   * refusing when this store's copy is older than `memoryTtlSeconds`, so an idle
+   * isolate does not refuse on an old reading. Must exceed the sync interval plus
+   * the sync's status heartbeat (an unchanged sync records its success at most
+   * once per heartbeat) plus KV's propagation (up to 60 s).
    */
   maxSyncAgeSeconds?: number
   /** Parsed parts kept in memory, least recently used evicted first. Default 512. */
@@ -52,7 +55,10 @@ interface Loaded {
   view: KeySetView
   /** When the manifest was last read and found valid (ms). */
   confirmedAt: number
-  /** When the sync last succeeded (ms), for a synced key set whose status could be read. */
+  /**
+   * The latest successful sync this store has read (ms): the status's `lastSuccessAt`,
+   * or when the sync that wrote the manifest read its sources, whichever is later.
+   */
   syncedAt: number | undefined
 }
 
@@ -119,7 +125,9 @@ export class KvKeySetStore implements KeySetStore {
     if (loaded) {
       const age = now - loaded.confirmedAt
       if (age < this.#memoryTtlMs) return this.#fresh(loaded, now)
-      if (age < this.#maxStalenessMs) {
+      // A sync age judged from memory older than the TTL may only mean this isolate
+      // has not looked lately (it was idle): it reads KV now, below, before refusing.
+      if (age < this.#maxStalenessMs && this.#syncAgeAllows(loaded, now)) {
         const started = this.#refreshStartedAt
         if (started === undefined || now - started > Math.min(REFRESH_ABANDONED_MS, this.#memoryTtlMs)) {
           this.#refreshStartedAt = now
@@ -139,13 +147,17 @@ export class KvKeySetStore implements KeySetStore {
 
   /** Refuses a synced key set whose last successful sync is older than allowed. */
   #fresh(loaded: Loaded, now: number): KeySetView {
-    if (this.#maxSyncAgeMs !== undefined && loaded.manifest.source === 'sync') {
-      if (loaded.syncedAt === undefined || now - loaded.syncedAt > this.#maxSyncAgeMs) {
-        const since = loaded.syncedAt === undefined ? 'never recorded' : new Date(loaded.syncedAt).toISOString()
-        throw new EdgeAuthError('keyset_unavailable', `key set too old: last successful sync ${since}`, { retryAfterSeconds: 60 })
-      }
+    if (!this.#syncAgeAllows(loaded, now)) {
+      const since = loaded.syncedAt === undefined ? 'never recorded' : new Date(loaded.syncedAt).toISOString()
+      throw new EdgeAuthError('keyset_unavailable', `key set too old: last successful sync ${since}`, { retryAfterSeconds: 60 })
     }
     return loaded.view
+  }
+
+  /** Is the last successful sync this store has read recent enough (always, for a key set that no sync wrote)? */
+  #syncAgeAllows(loaded: Loaded, now: number): boolean {
+    if (this.#maxSyncAgeMs === undefined || loaded.manifest.source !== 'sync') return true
+    return loaded.syncedAt !== undefined && now - loaded.syncedAt <= this.#maxSyncAgeMs
   }
 
   async #refresh(): Promise<Loaded> {
@@ -160,12 +172,12 @@ export class KvKeySetStore implements KeySetStore {
       const previous = this.#loaded
       if (previous && previous.manifest.snapshotId === manifest.snapshotId) {
         previous.confirmedAt = Math.max(previous.confirmedAt, now)
-        previous.syncedAt = syncedAt ?? previous.syncedAt
+        previous.syncedAt = latest(previous.syncedAt, syncedAt, syncReadAt(manifest))
         this.#lastError = undefined
         return previous
       }
       const config = await this.#part(manifest.config, ConfigPartSchema, 'config')
-      const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now, syncedAt }
+      const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now, syncedAt: latest(syncedAt, syncReadAt(manifest)) }
       // A slower refresh must not replace a newer snapshot that finished first.
       if (!this.#loaded || this.#loaded.confirmedAt <= now) this.#loaded = loaded
       this.#lastError = undefined
@@ -247,6 +259,16 @@ export class KvKeySetStore implements KeySetStore {
     }
     return parsed
   }
+}
+
+/** When the sync that wrote this manifest read its sources: a success the reader can see without the status. */
+function syncReadAt(manifest: Manifest): number | undefined {
+  return manifest.source === 'sync' && manifest.sourceReadAt !== undefined ? Date.parse(manifest.sourceReadAt) : undefined
+}
+
+function latest(...instants: (number | undefined)[]): number | undefined {
+  const known = instants.filter((at): at is number => at !== undefined)
+  return known.length === 0 ? undefined : Math.max(...known)
 }
 
 function parseJson<S extends v.GenericSchema>(schema: S, text: string, what: string): v.InferOutput<S> {

@@ -1,4 +1,6 @@
 import * as v from 'valibot'
+import { canonicalJson } from './canonical-json.js'
+import { sha256Hex } from './digest.js'
 import { ApiKeyRecordSchema, ConfigPartSchema, LegacyPartSchema, type ApiKeyRecord, type KeySetSource } from './schema.js'
 import { ConsumersPartSchema, OidcPartSchema } from './jwt-schema.js'
 import type { KeySetStore, KeySetView } from './store.js'
@@ -12,7 +14,11 @@ function optional<S extends v.GenericSchema>(value: unknown, schema: S, what: st
 
 /**
  * A key-set store that serves one fixed snapshot from memory: for Hono apps on
- * Node, Bun or Deno, and for tests. The snapshot is validated once, here.
+ * Node, Bun or Deno, and for tests. The snapshot is validated once, here. Its
+ * `snapshotId` is derived from its content (SHA-256 of its canonical JSON), so a
+ * store built from other content is another snapshot: swapping one store for
+ * another with a key removed ends every cached verification of that key at once,
+ * and a store rebuilt from the same content keeps them.
  *
  * @throws {TypeError} when the snapshot does not fit the key-set schema.
  * @example
@@ -20,7 +26,7 @@ function optional<S extends v.GenericSchema>(value: unknown, schema: S, what: st
  * app.use('/api/*', edgeAuth({ keySet: staticKeySet(snapshot), target }))
  * ```
  */
-export function staticKeySet(source: KeySetSource, snapshotId = 'static'): KeySetStore {
+export function staticKeySet(source: KeySetSource): KeySetStore {
   const config = v.safeParse(ConfigPartSchema, { routes: source.routes, projects: source.projects, resources: source.resources ?? {} })
   if (!config.success) throw new TypeError(`staticKeySet: invalid snapshot: ${v.summarize(config.issues)}`)
   const legacy = optional(source.legacy, LegacyPartSchema, 'legacy-token data')
@@ -34,16 +40,30 @@ export function staticKeySet(source: KeySetSource, snapshotId = 'static'): KeySe
     }
     keys.set(digest, parsed.output)
   }
-  const view: KeySetView = {
-    snapshotId,
-    generatedAt: new Date().toISOString(),
-    routes: config.output.routes,
-    organizationOf: (projectId) => (Object.hasOwn(config.output.projects, projectId) ? config.output.projects[projectId] : undefined),
-    resource: (id) => (Object.hasOwn(config.output.resources, id) ? config.output.resources[id] : undefined),
-    legacy: async () => legacy,
-    consumers: async () => consumers,
-    oidc: async () => oidc,
-    findApiKey: async (digest) => keys.get(digest),
+  const generatedAt = new Date().toISOString()
+  let view: KeySetView | undefined
+  return {
+    // The id needs WebCrypto, which is asynchronous: the first call computes it (two
+    // concurrent first calls each compute their own, neither awaits the other's).
+    current: async () => {
+      if (view) return view
+      const snapshotId = await contentId({ config: config.output, legacy, consumers, oidc, apiKeys: Object.fromEntries(keys) })
+      return (view ??= {
+        snapshotId,
+        generatedAt,
+        routes: config.output.routes,
+        organizationOf: (projectId) => (Object.hasOwn(config.output.projects, projectId) ? config.output.projects[projectId] : undefined),
+        resource: (id) => (Object.hasOwn(config.output.resources, id) ? config.output.resources[id] : undefined),
+        legacy: async () => legacy,
+        consumers: async () => consumers,
+        oidc: async () => oidc,
+        findApiKey: async (digest) => keys.get(digest),
+      })
+    },
   }
-  return { current: async () => view }
+}
+
+/** `static-` and 32 hex digits of the SHA-256 of the canonical JSON of the parsed content. */
+async function contentId(content: unknown): Promise<string> {
+  return `static-${(await sha256Hex(canonicalJson(content))).slice(0, 32)}`
 }

@@ -2,13 +2,14 @@ import type { Context } from 'hono'
 import { decodeJwt } from 'jose'
 import { aclAllows } from '../authz/acl.js'
 import { anyGrantAllows, invokePermissionSet } from '../authz/grants.js'
-import { assertLegacyAllowed } from '../authz/legacy-policy.js'
+import { assertLegacyAllowed, nextLegacyRefusalAt } from '../authz/legacy-policy.js'
 import { verifyApiKey } from '../credentials/api-key.js'
 import { ConsumerJwtVerifier } from '../credentials/consumer-jwt.js'
 import { LEGACY_ISSUER, LegacyJwtVerifier } from '../credentials/legacy-jwt.js'
 import { OidcJwtVerifier } from '../credentials/oidc-jwt.js'
 import { VerificationCache } from '../credentials/verification-cache.js'
 import { EdgeAuthError } from '../errors.js'
+import { canonicalApiKeySecret } from '../keyset/digest.js'
 import type { Consumer, RouteAuth } from '../keyset/jwt-schema.js'
 import type { Target } from '../keyset/schema.js'
 import type { KeySetView, StoreContext } from '../keyset/store.js'
@@ -16,15 +17,16 @@ import { credentialShape, extractCredential } from './extract.js'
 import type { EdgeAuthIdentity } from './identity.js'
 import type { ResolvedEdgeAuthOptions } from './options.js'
 
-/** The checks of one request, in order: extract, verify (cached for JWTs), authorise. */
+/** The checks of one request, in order: extract, verify (cached), authorise. */
 export class Authenticator {
   readonly #legacy = new LegacyJwtVerifier()
   readonly #consumers = new ConsumerJwtVerifier()
   readonly #oidc: OidcJwtVerifier
-  readonly #cache = new VerificationCache()
+  readonly #cache: VerificationCache
 
   constructor(private readonly options: ResolvedEdgeAuthOptions) {
     this.#oidc = new OidcJwtVerifier(options.oidc)
+    this.#cache = new VerificationCache(options.verificationCache)
   }
 
   async authenticate(c: Context): Promise<EdgeAuthIdentity> {
@@ -40,10 +42,12 @@ export class Authenticator {
     return identity
   }
 
-  async #verify(c: Context, value: string, target: Target, auth: RouteAuth, keySet: KeySetView): Promise<EdgeAuthIdentity> {
+  async #verify(c: Context, raw: string, target: Target, auth: RouteAuth, keySet: KeySetView): Promise<EdgeAuthIdentity> {
     const now = this.options.clock()
-    const isApiKey = credentialShape(value) === 'api-key'
+    const isApiKey = credentialShape(raw) === 'api-key'
     if (isApiKey && !auth.accept.includes('api-key')) throw new EdgeAuthError('credentials_unsupported', 'the route does not accept API keys')
+    // One key in any letter case is one credential, and one cache entry.
+    const value = isApiKey ? canonicalApiKeySecret(raw) : raw
     // A verified credential is remembered per route, target and key-set snapshot: a
     // repeated one costs a lookup, not a SHA-256 and a shard read, nor a signature check.
     const cacheKey = `${target.kind}|${target.projectId}|${target.namespaceId ?? ''}|${target.resourceId ?? ''}|${value}`
@@ -79,7 +83,11 @@ export class Authenticator {
       if (!auth.accept.includes('legacy-jwt')) throw new EdgeAuthError('credentials_unsupported', 'the route does not accept legacy tokens')
       assertLegacyAllowed(this.options.legacyTokens, now)
       const legacy = await this.#legacy.verify(token, target, keySet, now)
-      return { identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } }, expiresAtMs: undefined }
+      // Trusted until the token's exp or the schedule's next refusal (brownout, sunset), whichever comes first.
+      return {
+        identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } },
+        expiresAtMs: earliest(legacy.expiresAtMs, nextLegacyRefusalAt(this.options.legacyTokens, now)),
+      }
     }
     const issuer = auth.accept.includes('oidc-jwt') ? OidcJwtVerifier.issuerFor(iss, await keySet.oidc(), auth) : undefined
     if (issuer) {
@@ -108,6 +116,11 @@ async function anonymous(auth: RouteAuth, keySet: KeySetView): Promise<EdgeAuthI
   // A route naming a consumer that does not exist is misconfigured: a 500, not a pass and not a 401.
   if (!consumer) throw new Error(`the route's anonymous consumer ${auth.anonymousConsumer} does not exist`)
   return consumerIdentity('anonymous', consumer, 'anonymous')
+}
+
+function earliest(...instants: (number | undefined)[]): number | undefined {
+  const known = instants.filter((at): at is number => at !== undefined)
+  return known.length === 0 ? undefined : Math.min(...known)
 }
 
 function unverifiedIssuer(token: string): unknown {

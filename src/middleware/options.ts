@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import * as v from 'valibot'
 import type { OidcJwtVerifierOptions } from '../credentials/oidc-jwt.js'
+import type { VerificationCacheOptions } from '../credentials/verification-cache.js'
 import { LegacyTokenPolicySchema, type LegacyTokenPolicy } from '../authz/legacy-policy.js'
 import { RouteAuthSchema, type RouteAuth } from '../keyset/jwt-schema.js'
 import type { Target } from '../keyset/schema.js'
@@ -47,6 +48,12 @@ export interface EdgeAuthOptions {
   legacyTokens?: v.InferInput<typeof LegacyTokenPolicySchema>
   /** OIDC JWKS refresh settings (cooldown, timeout, fetch). */
   oidc?: OidcJwtVerifierOptions
+  /**
+   * Bounds of the verification cache, one per `edgeAuth` instance and shared by
+   * every route it serves: `maxEntries` (default 10,000), `maxMemoryBytes`
+   * (approximate, default 4 MiB), `maxTtlSeconds` (default 300).
+   */
+  verificationCache?: VerificationCacheOptions
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
 }
@@ -61,6 +68,7 @@ export interface ResolvedEdgeAuthOptions {
   fullAccessAllowsInvoke: boolean
   oidc: OidcJwtVerifierOptions
   legacyTokens: LegacyTokenPolicy
+  verificationCache: VerificationCacheOptions
   clock: () => number
 }
 
@@ -95,6 +103,11 @@ export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAu
   }
   const legacy = v.safeParse(LegacyTokenPolicySchema, options.legacyTokens ?? {})
   if (!legacy.success) throw new TypeError(`edgeAuth: options.legacyTokens.${v.getDotPath(legacy.issues[0]) ?? ''}: ${legacy.issues[0].message}`)
+  const cache = options.verificationCache ?? {}
+  for (const name of ['maxEntries', 'maxMemoryBytes', 'maxTtlSeconds'] as const) {
+    const value = cache[name]
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new TypeError(`edgeAuth: options.verificationCache.${name} must be a positive integer`)
+  }
   const key = options.credentialEncryptionKey
   return {
     keySet: typeof keySet === 'function' ? keySet : () => keySet,
@@ -105,6 +118,7 @@ export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAu
     fullAccessAllowsInvoke: options.fullAccessAllowsInvoke ?? false,
     oidc: options.oidc ?? {},
     legacyTokens: legacy.output,
+    verificationCache: cache,
     clock: options.clock ?? Date.now,
   }
 }

@@ -82,8 +82,10 @@ export function bearerChallenge(error: EdgeAuthError, realm: string): string | u
 
 /**
  * Renders a refusal as `application/problem+json` (RFC 9457) with the matching
- * `WWW-Authenticate`, `Allow` or `Retry-After` header. Nothing from the request's
- * credential is ever included: the text comes from the code's wire form.
+ * `WWW-Authenticate`, `Allow` or `Retry-After` header (`Retry-After` with every
+ * 503, and with any refusal whose error carries `retryAfterSeconds`, such as a
+ * legacy-token brownout). Nothing from the request's credential is ever
+ * included: the text comes from the code's wire form.
  */
 export function problemResponse(error: EdgeAuthError, context: ProblemContext): Response {
   const wire = wireErrorFor(error.code)
@@ -95,7 +97,9 @@ export function problemResponse(error: EdgeAuthError, context: ProblemContext): 
   const challenge = bearerChallenge(error, context.realm)
   if (challenge) headers.set('www-authenticate', challenge)
   if (wire.status === 405 && error.details.allow) headers.set('allow', error.details.allow.join(', '))
-  if (wire.status === 503) headers.set('retry-after', String(error.details.retryAfterSeconds ?? 30))
+  // A 503 always says when to come back; a refusal with a known end (a brownout) says it too.
+  const retryAfter = error.details.retryAfterSeconds ?? (wire.status === 503 ? 30 : undefined)
+  if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter))
   const body = {
     type: `urn:edge-auth-gateway:problem:${error.code}`,
     title: wire.title,

@@ -1,10 +1,14 @@
 import { env } from 'cloudflare:workers'
 import { Hono } from 'hono'
 import { SignJWT } from 'jose'
+import * as v from 'valibot'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target } from '../../src/index.js'
 import { sealSecret } from '../../src/keyset/secret-box.js'
+import { VerificationCache } from '../../src/credentials/verification-cache.js'
 import { apiKeyDigest } from '../../src/keyset/digest.js'
+import { RouteAuthSchema } from '../../src/keyset/jwt-schema.js'
+import type { EdgeAuthIdentity } from '../../src/middleware/identity.js'
 import { ORG, PROJECT, secrets, testKeySet } from '../support/fixtures.js'
 
 const MASTER = 'test-credential-encryption-key-0123456789abcdef'
@@ -75,6 +79,73 @@ describe('the verification cache', () => {
     const res = await call()
     expect(res.status).toBe(401)
     expect(await res.json()).toMatchObject({ code: 'api_key_expired' })
+  })
+
+  it('bounds its entries per isolate, across routes: the least recently used of any route is evicted first', async () => {
+    const inner = staticKeySet(await testKeySet('https://o.test'))
+    let lookups = 0
+    const counting: KeySetStore = {
+      current: async (ctx) => {
+        const view = await inner.current(ctx)
+        return { ...view, findApiKey: (digest) => (lookups++, view.findApiKey(digest)) }
+      },
+    }
+    // Two routes, each with its own auth settings (the cache's scope).
+    const routeA = v.parse(RouteAuthSchema, {})
+    const routeB = v.parse(RouteAuthSchema, {})
+    const app = new Hono()
+    app.use('*', edgeAuth({ keySet: counting, target, auth: (c) => (c.req.path.startsWith('/a') ? routeA : routeB), verificationCache: { maxEntries: 2 } }))
+    app.all('*', (c) => c.text('ok'))
+    const call = async (path: string, secret: string) => (await app.request(path, { headers: { 'x-auth-token': secret } })).status
+    expect(await call('/a', secrets.functions)).toBe(200)
+    expect(await call('/b', secrets.orgWide)).toBe(200)
+    expect(await call('/a', secrets.owner)).toBe(200)
+    expect(lookups).toBe(3)
+    // Two entries in all: the first key, least recently used, was evicted by a key of the other route.
+    expect(await call('/a', secrets.functions)).toBe(200)
+    expect(lookups).toBe(4)
+    // The most recent one is still there.
+    expect(await call('/a', secrets.owner)).toBe(200)
+    expect(lookups).toBe(4)
+  })
+
+  describe('bounds', () => {
+    const identity: EdgeAuthIdentity = { method: 'consumer-jwt', credentialId: 'k', principal: { type: 'consumer', id: ALICE } }
+    const NOW = Date.parse('2026-06-01T12:00:00Z')
+
+    it('keeps its counted memory under maxMemoryBytes across scopes, evicting the least recently used', () => {
+      const cache = new VerificationCache({ maxMemoryBytes: 64 * 1024 })
+      const scopes = [{}, {}, {}]
+      for (let i = 0; i < 300; i++) {
+        cache.set(scopes[i % 3]!, `${'x'.repeat(1000)}${i}`, 's1', identity, undefined, NOW)
+        expect(cache.memoryBytes).toBeLessThanOrEqual(64 * 1024)
+      }
+      expect(cache.size).toBeGreaterThan(10)
+      expect(cache.size).toBeLessThan(40)
+      expect(cache.get(scopes[2]!, `${'x'.repeat(1000)}299`, 's1', NOW)).toEqual(identity)
+      expect(cache.get(scopes[0]!, `${'x'.repeat(1000)}0`, 's1', NOW)).toBeUndefined()
+    })
+
+    it('does not keep an entry larger than the whole budget, nor one already expired', () => {
+      const cache = new VerificationCache({ maxMemoryBytes: 4096 })
+      cache.set({}, 'y'.repeat(4096), 's1', identity, undefined, NOW)
+      cache.set({}, 'short', 's1', identity, NOW, NOW)
+      expect(cache.size).toBe(0)
+      expect(cache.memoryBytes).toBe(0)
+    })
+
+    it('gives its memory back when an entry is replaced, misses on another snapshot, or expires', () => {
+      const cache = new VerificationCache()
+      const scope = {}
+      cache.set(scope, 'a', 's1', identity, NOW + 1000, NOW)
+      const one = cache.memoryBytes
+      cache.set(scope, 'a', 's1', identity, NOW + 1000, NOW)
+      expect(cache.memoryBytes).toBe(one)
+      cache.set(scope, 'b', 's1', identity, NOW + 1000, NOW)
+      expect(cache.get(scope, 'a', 's2', NOW)).toBeUndefined()
+      expect(cache.get(scope, 'b', 's1', NOW + 1000)).toBeUndefined()
+      expect([cache.size, cache.memoryBytes]).toEqual([0, 0])
+    })
   })
 
   describe('with the key set in KV', () => {

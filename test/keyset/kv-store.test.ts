@@ -4,6 +4,7 @@ import { apiKeyDigest } from '../../src/keyset/digest.js'
 import { kvKeys } from '../../src/keyset/kv-keys.js'
 import { KvKeySetStore } from '../../src/keyset/kv-store.js'
 import { readManifest, writeKeySet } from '../../src/keyset/writer.js'
+import { SYNC_STATUS_KEY } from '../../src/sync/status.js'
 import { CountingKv } from '../support/counting-kv.js'
 import { caught } from '../support/errors.js'
 import { secrets, testKeySet } from '../support/fixtures.js'
@@ -135,6 +136,41 @@ describe('KvKeySetStore', () => {
     expect((await caught(() => store.current(backgroundContext()))).code).toBe('keyset_unavailable')
     kv.failing = false
     await expect(store.current(backgroundContext())).resolves.toBeDefined()
+  })
+
+  describe('with maxSyncAgeSeconds', () => {
+    const syncedAt = (ms: number) => {
+      const at = new Date(ms).toISOString()
+      return env.KEYSET.put(SYNC_STATUS_KEY, JSON.stringify({ lastSuccessAt: at, lastError: null, consecutiveFailures: 0, snapshotId: null, counts: {}, durationMs: 1, writtenAt: at }))
+    }
+
+    it('re-reads the status before refusing, at most once per memory TTL while it stays too old', async () => {
+      await writeKeySet(env.KEYSET, await testKeySet(), { source: 'sync', clock })
+      await syncedAt(now)
+      const store = new KvKeySetStore(kv, { clock, memoryTtlSeconds: 30, maxSyncAgeSeconds: 600 })
+      await store.current(backgroundContext())
+      now += 601_000
+      kv.reset()
+      expect((await caught(() => store.current(backgroundContext()))).code).toBe('keyset_unavailable')
+      expect(kv.gets).toEqual([kvKeys.manifest, SYNC_STATUS_KEY])
+      kv.reset()
+      now += 29_000
+      expect((await caught(() => store.current(backgroundContext()))).code).toBe('keyset_unavailable')
+      expect(kv.gets).toEqual([])
+    })
+
+    it('counts the sync that wrote the manifest as a success even when the status says nothing', async () => {
+      await writeKeySet(env.KEYSET, await testKeySet(), { source: 'sync', clock, sourceReadAt: now })
+      const store = new KvKeySetStore(kv, { clock, maxSyncAgeSeconds: 600 })
+      await expect(store.current(backgroundContext())).resolves.toBeDefined()
+      now += 601_000
+      expect((await caught(() => store.current(backgroundContext()))).code).toBe('keyset_unavailable')
+    })
+
+    it('does not apply to a key set no sync wrote', async () => {
+      await writeKeySet(env.KEYSET, await testKeySet(), { source: 'fixture', clock })
+      await expect(new KvKeySetStore(kv, { clock, maxSyncAgeSeconds: 600 }).current(backgroundContext())).resolves.toBeDefined()
+    })
   })
 
   it('treats a shard part missing from KV as unavailable, never as an unknown key', async () => {

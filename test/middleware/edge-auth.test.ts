@@ -91,6 +91,9 @@ describe('edgeAuth as a Hono middleware', () => {
     ['a query parameter name with a space', { auth: { queryParameters: ['access token'] } }, /options\.auth\.queryParameters/],
     ['a negative clock tolerance', { auth: { clockToleranceSeconds: -1 } }, /options\.auth\.clockToleranceSeconds/],
     ['a clock that is not a function', { clock: 5 as never }, /options\.clock/],
+    ['a verification cache of no entries', { verificationCache: { maxEntries: 0 } }, /options\.verificationCache\.maxEntries/],
+    ['a fractional verification-cache budget', { verificationCache: { maxMemoryBytes: 1.5 } }, /options\.verificationCache\.maxMemoryBytes/],
+    ['a negative verification-cache TTL', { verificationCache: { maxTtlSeconds: -1 } }, /options\.verificationCache\.maxTtlSeconds/],
   ])('throws a TypeError at construction for %s', (_, options, message) => {
     const build = () => edgeAuth({ keySet: staticKeySet(source), target: fn, ...options })
     expect(build).toThrow(TypeError)

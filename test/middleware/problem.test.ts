@@ -32,5 +32,16 @@ describe('problemResponse', () => {
     expect(allow.headers.get('allow')).toBe('GET, HEAD')
     const retry = problemResponse(new EdgeAuthError('keyset_unavailable', '', { retryAfterSeconds: 12 }), { realm: 'r', requestId: 'x' })
     expect(retry.headers.get('retry-after')).toBe('12')
+    expect(problemResponse(new EdgeAuthError('origin_unreachable', ''), { realm: 'r', requestId: 'x' }).headers.get('retry-after')).toBeNull()
+  })
+
+  it.each<[EdgeAuthErrorCode, number | undefined, string | null]>([
+    ['keyset_unavailable', undefined, '30'],
+    ['legacy_token_brownout', 900, '900'],
+    ['legacy_token_sunset', undefined, null],
+    ['token_expired', undefined, null],
+  ])('%s with retryAfterSeconds %s sends Retry-After %s', (code, retryAfterSeconds, header) => {
+    const details = retryAfterSeconds === undefined ? {} : { retryAfterSeconds }
+    expect(problemResponse(new EdgeAuthError(code, '', details), { realm: 'r', requestId: 'x' }).headers.get('retry-after')).toBe(header)
   })
 })
