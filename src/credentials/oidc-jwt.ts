@@ -9,6 +9,10 @@ import { LearnedOidcKeys } from './oidc-learned-keys.js'
 export interface OidcTokenIdentity {
   issuer: OidcIssuer
   subject: string
+  /**
+   * Until when this verification holds (ms): the token's `exp`, or sooner when its
+   * key was learned between two syncs, the end of that key's use.
+   */
   expiresAtMs: number | undefined
 }
 
@@ -84,7 +88,8 @@ export class OidcJwtVerifier {
   async verify(token: string, issuer: OidcIssuer, auth: RouteAuth, nowMs: number): Promise<OidcTokenIdentity> {
     const kid = checkedHeader(token).kid
     if (typeof kid !== 'string' || kid === '') throw new EdgeAuthError('token_invalid', `token of issuer ${issuer.id} has no kid`)
-    const keySet = issuer.keys.some((key) => key.kid === kid) ? this.#syncedSet(issuer) : this.#learnedSet(await this.#learned.keyFor(issuer, kid, nowMs))
+    const learned = issuer.keys.some((key) => key.kid === kid) ? undefined : await this.#learned.keyFor(issuer, kid, nowMs)
+    const keySet = learned ? this.#learnedSet(learned.key) : this.#syncedSet(issuer)
     const algorithms = issuer.algorithms.filter((alg) => (OIDC_ALGORITHMS as readonly string[]).includes(alg))
     let payload
     try {
@@ -103,7 +108,8 @@ export class OidcJwtVerifier {
     checkRegisteredClaims(payload, Math.floor(nowMs / 1000), auth.clockToleranceSeconds)
     // The subject becomes the principal the origin sees (X-Consumer-ID): an empty one names nobody.
     if (payload.sub === '') throw new EdgeAuthError('token_invalid', `token of issuer ${issuer.id} has an empty sub`)
-    return { issuer, subject: payload.sub!, expiresAtMs: payload.exp === undefined ? undefined : payload.exp * 1000 }
+    const expiresAtMs = payload.exp! * 1000
+    return { issuer, subject: payload.sub!, expiresAtMs: learned ? Math.min(expiresAtMs, learned.usableUntilMs) : expiresAtMs }
   }
 
   #syncedSet(issuer: OidcIssuer): ReturnType<typeof createLocalJWKSet> {

@@ -16,6 +16,12 @@ export interface LearnedOidcKeysSettings {
   fetch: typeof fetch
 }
 
+/** A key learned for a `kid`, and when its use ends (ms since the epoch). */
+export interface LearnedKey {
+  key: JWK
+  usableUntilMs: number
+}
+
 interface Learned {
   /** The synced issuer entry these keys complement (see `#bindingOf`). */
   binding: string
@@ -57,10 +63,10 @@ export class LearnedOidcKeys {
 
   /**
    * The learned key of this issuer for `kid`: one found by an earlier fetch, or
-   * by a fetch now when the cooldown allows.
+   * by a fetch now when the cooldown allows; with the time its use ends.
    * @throws {EdgeAuthError} `token_invalid` when no such key is known (cooldown running, fetch failed, `kid` not in the JWKS).
    */
-  async keyFor(issuer: OidcIssuer, kid: string, nowMs: number): Promise<JWK> {
+  async keyFor(issuer: OidcIssuer, kid: string, nowMs: number): Promise<LearnedKey> {
     const binding = this.#bindingOf(issuer)
     let entry = this.#learned.get(issuer.id)
     if (entry && entry.binding !== binding) {
@@ -69,7 +75,7 @@ export class LearnedOidcKeys {
     }
     const usable = entry && nowMs - entry.fetchedAtMs < this.#settings.maxAgeMs ? entry.keys : []
     const known = usable.find((key) => key.kid === kid)
-    if (known) return known
+    if (known) return { key: known, usableUntilMs: entry!.fetchedAtMs + this.#settings.maxAgeMs }
     if (entry && nowMs - entry.attemptedAtMs < this.#settings.cooldownMs) {
       throw new EdgeAuthError('token_invalid', `kid unknown to issuer ${issuer.id} (JWKS refresh cooling down)`)
     }
@@ -87,7 +93,7 @@ export class LearnedOidcKeys {
     next.fetchedAtMs = nowMs
     const found = next.keys.find((key) => key.kid === kid)
     if (!found) throw new EdgeAuthError('token_invalid', `kid unknown to issuer ${issuer.id}`)
-    return found
+    return { key: found, usableUntilMs: nowMs + this.#settings.maxAgeMs }
   }
 
   /** What identifies one synced entry of an issuer: where its keys come from, whose they are, and the keys themselves. */

@@ -145,6 +145,20 @@ describe('(a) a learned key never outlives one sync interval', () => {
     h.clock.ms += 60_000
     await expectRefused(await call(h, await token(k2, 'k2', h.clock.ms)))
   })
+
+  it('a token verified with a learned key is not remembered past the key’s age either (verification cache)', async () => {
+    const name = newName()
+    await serveKeys(name, [await jwk(k1, 'k1'), await jwk(k2, 'k2')])
+    const h = harness(issuerEntry(name, [await jwk(k1, 'k1')]), { learnedKeysMaxAgeSeconds: 60 })
+    // Valid 300 s: without a bound of its own, its verification would be remembered that long.
+    const same = await token(k2, 'k2', h.clock.ms)
+    expect((await call(h, same)).status).toBe(200)
+    await serveKeys(name, [await jwk(k1, 'k1')])
+    h.clock.ms += 59_000
+    expect((await call(h, same)).status).toBe(200)
+    h.clock.ms += 1_000
+    await expectRefused(await call(h, same))
+  })
 })
 
 describe('(a, b) learned keys are dropped as soon as a newer snapshot of the issuer arrives', () => {
