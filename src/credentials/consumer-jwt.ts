@@ -2,6 +2,7 @@ import { decodeJwt, errors as joseErrors, importSPKI, jwtVerify, type JWTPayload
 import { EdgeAuthError } from '../errors.js'
 import type { Consumer, ConsumersPart, JwtCredential, RouteAuth } from '../keyset/jwt-schema.js'
 import { openSecret } from '../keyset/secret-box.js'
+import { checkRegisteredClaims } from './jwt-claims.js'
 import { checkedHeader } from './jwt-header.js'
 
 /** What a verified consumer JWT proves. */
@@ -17,7 +18,9 @@ export interface ConsumerTokenIdentity {
  * `kid` as fallback) selects one credential; the token's `alg` must be the
  * credential's (jose is given only that algorithm, so `none`, a confused HMAC
  * "secret" made of a public key, or any other algorithm fails); then `exp`/`nbf`
- * with the route's leeway, `exp` when required, and the maximum lifetime.
+ * with the route's leeway, `exp` when required, the registered claims' types
+ * ({@link checkRegisteredClaims}), and the maximum lifetime, measured as
+ * `exp − now` (Kong's `maximum_expiration`): a token's own `iat` cannot stretch it.
  * Keys are imported (or HMAC secrets opened) once per credential and kept.
  */
 export class ConsumerJwtVerifier {
@@ -48,10 +51,12 @@ export class ConsumerJwtVerifier {
       if (cause instanceof joseErrors.JWTExpired) throw new EdgeAuthError('token_expired', `token of credential ${credential.key} expired`, {}, { cause })
       throw new EdgeAuthError('token_invalid', `token of credential ${credential.key} rejected: ${cause instanceof joseErrors.JOSEError ? cause.code : 'error'}`, {}, { cause })
     }
+    const nowSeconds = Math.floor(nowMs / 1000)
+    checkRegisteredClaims(payload, nowSeconds, auth.clockToleranceSeconds)
     if (auth.maxLifetimeSeconds !== undefined) {
       if (payload.exp === undefined) throw new EdgeAuthError('token_invalid', 'a maximum lifetime is set and the token has no exp')
-      const start = payload.iat ?? Math.floor(nowMs / 1000)
-      if (payload.exp - start > auth.maxLifetimeSeconds) throw new EdgeAuthError('token_invalid', `token lifetime ${payload.exp - start} s exceeds ${auth.maxLifetimeSeconds} s`)
+      const remaining = payload.exp - nowSeconds
+      if (remaining > auth.maxLifetimeSeconds) throw new EdgeAuthError('token_invalid', `token valid ${remaining} s more, over the maximum of ${auth.maxLifetimeSeconds} s`)
     }
     return { consumer, credential, expiresAtMs: payload.exp === undefined ? undefined : payload.exp * 1000 }
   }
@@ -91,6 +96,8 @@ function findCredential(token: string, consumers: ConsumersPart | undefined, key
     if (cause instanceof EdgeAuthError) throw cause
     throw new EdgeAuthError('token_invalid', 'the token cannot be decoded', {}, { cause })
   }
+  // RFC 7519: a claim that names a key is a string; any other type is not "absent", so no fallback to the kid.
+  if (claimed !== undefined && typeof claimed !== 'string') throw new EdgeAuthError('token_invalid', `the "${keyClaim}" claim is not a string`)
   const name = typeof claimed === 'string' && claimed !== '' ? claimed : typeof kid === 'string' && kid !== '' ? kid : undefined
   if (name === undefined) throw new EdgeAuthError('credential_unknown', `the token has no "${keyClaim}" claim and no kid`)
   const credential = consumers && Object.hasOwn(consumers.credentials, name) ? consumers.credentials[name] : undefined

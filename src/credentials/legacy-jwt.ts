@@ -1,4 +1,5 @@
 import { errors as joseErrors, jwtVerify } from 'jose'
+import { checkRegisteredClaims } from './jwt-claims.js'
 import { checkedHeader } from './jwt-header.js'
 import { EdgeAuthError } from '../errors.js'
 import type { LegacyPart, Target } from '../keyset/schema.js'
@@ -30,7 +31,8 @@ export interface LegacyJwtVerifierOptions {
 /**
  * Verifies legacy serverless JWTs (RS256, `iss` SCALEWAY, `aud` functions,
  * `application_claim`, `jti` = token id) against the target namespace's
- * captured public key: signature first (jose), then claims, then that the token
+ * captured public key: signature first (jose), then claims (with the types
+ * RFC 7519 gives them, {@link checkRegisteredClaims}), then that the token
  * is still live in the synced list and that its claim covers the target.
  * Imported keys are cached by PEM, so a warm request imports nothing.
  */
@@ -72,6 +74,7 @@ export class LegacyJwtVerifier {
       if (cause instanceof joseErrors.JWTExpired) throw new EdgeAuthError('token_expired', 'legacy token expired', {}, { cause })
       throw new EdgeAuthError('token_invalid', `legacy token rejected: ${cause instanceof joseErrors.JOSEError ? cause.code : 'error'}`, {}, { cause })
     }
+    checkRegisteredClaims(payload, Math.floor(nowMs / 1000), this.#tolerance)
     const tokenId = payload.jti
     if (typeof tokenId !== 'string') throw new EdgeAuthError('token_invalid', 'legacy token has no jti')
     const live = checkLive(tokenId, payload.application_claim, namespaceId, target, legacy!)

@@ -84,7 +84,7 @@ export const RouteAuthSchema = v.object({
   keyClaim: v.optional(v.pipe(v.string(), v.minLength(1)), 'iss'),
   /** Consumer JWTs: refuse a token without `exp`. */
   requireExp: v.optional(v.boolean(), false),
-  /** Consumer JWTs: refuse a token whose `exp` is more than this many seconds after its `iat` (or now). */
+  /** Consumer JWTs: refuse a token whose `exp` is more than this many seconds from now (Kong's `maximum_expiration`; its `iat` plays no part). */
   maxLifetimeSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Seconds of clock skew allowed on `exp` and `nbf`. */
   clockToleranceSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(300)), 30),

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { SignJWT, exportSPKI, generateKeyPair } from 'jose'
+import { CompactSign, SignJWT, exportSPKI, generateKeyPair } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { edgeAuth, staticKeySet, type KeySetSource, type Target } from '../../src/index.js'
 import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm, type JwtCredential } from '../../src/keyset/jwt-schema.js'
@@ -73,6 +73,14 @@ function token(alg: ConsumerAlgorithm, claims: Record<string, unknown> = {}, hea
 const call = async (hono: Hono, value: string, headers: Record<string, string> = {}) => hono.request('/x', { headers: { authorization: `Bearer ${value}`, ...headers } })
 const b64url = (value: object | string) => btoa(typeof value === 'string' ? value : JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 
+const INVALID_TOKEN = 'Bearer realm="edge-auth-gateway", error="invalid_token", error_description="The token is not valid."'
+
+/** An HS256 token of alice's credential whose payload is this JSON text, `raw` appended verbatim (`1e309` parses to Infinity). */
+function rawToken(claims: Record<string, unknown>, raw?: string, header: Record<string, unknown> = {}): Promise<string> {
+  const text = JSON.stringify({ iss: keyOf('HS256'), iat: now - 10, exp: now + 60, ...claims })
+  return new CompactSign(new TextEncoder().encode(raw ? `${text.slice(0, -1)},${raw}}` : text)).setProtectedHeader({ alg: 'HS256', ...header }).sign(signers.get('HS256')!)
+}
+
 describe('consumer JWTs', () => {
   it.each(CONSUMER_ALGORITHMS)('accepts %s with its credential', async (alg) => {
     const res = await call(app(), await token(alg, { exp: now + 60 }))
@@ -123,6 +131,46 @@ describe('consumer JWTs', () => {
     expect(res.status).toBe(status)
     expect(await res.json()).toMatchObject({ code })
     expect(res.headers.get('www-authenticate')).toMatch(status === 401 ? /error="invalid_token"/ : /error="insufficient_scope"/)
+  })
+
+  it.each<[string, () => Promise<string>]>([
+    ['a sub that is an object', () => rawToken({ sub: { id: 'admin' } })],
+    ['a sub that is an array', () => rawToken({ sub: ['alice', 'bob'] })],
+    ['a jti that is a number', () => rawToken({ jti: 42 })],
+    ['an aud that is an object', () => rawToken({ aud: { any: true } })],
+    ['an exp of 1e309 (Infinity once parsed)', () => rawToken({ exp: undefined }, '"exp":1e309')],
+    ['an nbf of -1e309 (-Infinity once parsed)', () => rawToken({}, '"nbf":-1e309')],
+    ['an iat of 1e309', () => rawToken({ iat: undefined }, '"iat":1e309')],
+    ['an iat of -1e309', () => rawToken({ iat: undefined }, '"iat":-1e309')],
+    ['an iat in the future beyond the clock tolerance', () => rawToken({ iat: now + 31 })],
+    ['a key claim (iss) that is not a string, the header kid naming a credential', () => rawToken({ iss: { key: keyOf('HS256') } }, undefined, { kid: keyOf('HS256') })],
+  ])('refuses a token with %s: 401 token_invalid (RFC 7519 claim types)', async (_, make) => {
+    const res = await call(app(), await make())
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe(INVALID_TOKEN)
+    expect(await res.json()).toMatchObject({ status: 401, code: 'token_invalid' })
+  })
+
+  // maxLifetimeSeconds is Kong's maximum_expiration: exp − now, whatever iat says.
+  const YEAR = 365 * 86_400
+  it.each<[string, Record<string, unknown>]>([
+    ['a token valid for a year whose iat claims a 30-second lifetime (iat = exp − 30)', { iat: now + YEAR - 30, exp: now + YEAR }],
+    ['a token valid 75 s from now whose iat (20 s ahead, within the clock tolerance) makes exp − iat 55 s', { iat: now + 20, exp: now + 75 }],
+    ['a token valid 61 s from now', { exp: now + 61 }],
+  ])('under maxLifetimeSeconds 60, refuses %s', async (_, claims) => {
+    const res = await call(app({ maxLifetimeSeconds: 60 }), await rawToken(claims))
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe(INVALID_TOKEN)
+    expect(await res.json()).toMatchObject({ status: 401, code: 'token_invalid' })
+  })
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a token issued an hour ago and valid 30 s more', { iat: now - 3600, exp: now + 30 }],
+    ['a token valid exactly 60 s from now', { exp: now + 60 }],
+    ['a token without iat', { iat: undefined, exp: now + 60 }],
+    ['a token whose iat is 20 s ahead (within the clock tolerance)', { iat: now + 20, exp: now + 60 }],
+  ])('under maxLifetimeSeconds 60, accepts %s', async (_, claims) => {
+    expect((await call(app({ maxLifetimeSeconds: 60 }), await rawToken(claims))).status).toBe(200)
   })
 
   it('lets allowed consumers and groups through', async () => {

@@ -27,20 +27,20 @@ const sourceWithKey = () => source
 
 const target: Target = { url: 'https://o.test', kind: 'function', projectId: PROJECT, namespaceId: NS, resourceId: FN, privacy: 'private' }
 
-function sign(claims: { jti: string; ns?: string; app?: string; iss?: string; aud?: string; exp?: number; nbf?: number }, signer = key.privateKey, header: Record<string, unknown> = {}) {
+function sign(claims: { jti: string; ns?: string; app?: string; iss?: string; aud?: string; exp?: number; nbf?: number; iat?: number }, signer = key.privateKey, header: Record<string, unknown> = {}) {
   const jwt = new SignJWT({ application_claim: [{ namespace_id: claims.ns ?? '', application_id: claims.app ?? '' }], version: 2 })
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header })
     .setIssuer(claims.iss ?? 'SCALEWAY')
     .setAudience(claims.aud ?? 'functions')
     .setJti(claims.jti)
-    .setIssuedAt(nowSeconds - 60)
+    .setIssuedAt(claims.iat ?? nowSeconds - 60)
     .setNotBefore(claims.nbf ?? nowSeconds - 60)
   if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp)
   return jwt.sign(signer)
 }
 
-/** Signs header and payload as given, for headers jose refuses to produce (an unknown `crit`). */
-async function signRaw(header: object, payload: object): Promise<string> {
+/** Signs header and payload as given, for what jose refuses to produce (an unknown `crit`, a claim of `1e309`). */
+async function signRaw(header: object, payload: object | string): Promise<string> {
   const input = `${b64url(header)}.${b64url(payload)}`
   const signature = new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key.privateKey, new TextEncoder().encode(input)))
   return `${input}.${btoa(String.fromCharCode(...signature)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`
@@ -137,6 +137,34 @@ describe('legacy serverless JWTs', () => {
   })
 })
 
+describe('registered claims of the types RFC 7519 gives them', () => {
+  const valid = () => ({ iss: 'SCALEWAY', aud: 'functions', jti: T_NS, iat: nowSeconds - 60, nbf: nowSeconds - 60, application_claim: [{ namespace_id: NS, application_id: '' }], version: 2 })
+  /** The payload as JSON text, `raw` appended verbatim: JSON numbers like `1e309` that parse to Infinity. */
+  const payload = (claims: Record<string, unknown>, raw?: string) => {
+    const text = JSON.stringify({ ...valid(), ...claims })
+    return raw ? `${text.slice(0, -1)},${raw}}` : text
+  }
+  it.each<[string, string]>([
+    ['a sub that is an object', payload({ sub: { id: 'admin' } })],
+    ['an aud array with a member that is not a string', payload({ aud: ['functions', 7] })],
+    ['an exp of 1e309 (Infinity once parsed)', payload({}, '"exp":1e309')],
+    ['an nbf of -1e309 (-Infinity once parsed)', payload({ nbf: undefined }, '"nbf":-1e309')],
+    ['an iat of 1e309', payload({ iat: undefined }, '"iat":1e309')],
+    ['an iat of -1e309', payload({ iat: undefined }, '"iat":-1e309')],
+    ['an iat in the future beyond the clock tolerance', payload({ iat: nowSeconds + 31 })],
+  ])('refuses a token with %s: 401 token_invalid', async (_, json) => {
+    const res = await app.request('/fn/x', { headers: { 'x-auth-token': await signRaw({ alg: 'RS256', typ: 'JWT' }, json) } })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe(`${INVALID}, error_description="The token is not valid."`)
+    expect(await res.json()).toMatchObject({ status: 401, code: 'token_invalid' })
+  })
+
+  it('accepts an iat in the future within the clock tolerance (30 s)', async () => {
+    const res = await app.request('/fn/x', { headers: { 'x-auth-token': await signRaw({ alg: 'RS256', typ: 'JWT' }, payload({ iat: nowSeconds + 30 })) } })
+    expect(res.status).toBe(200)
+  })
+})
+
 describe('importPkcs1PublicKey', () => {
   it('imports the key the platform shows and refuses anything else', async () => {
     await expect(importPkcs1PublicKey(publicPem)).resolves.toMatchObject({ type: 'public' })
@@ -161,7 +189,7 @@ describe('the legacy-token migration schedule', () => {
   const before = Date.parse('2026-06-01T10:00:00Z')
 
   it('answers a legacy token with Deprecation, Sunset and a Link to the guide', async () => {
-    const res = await scheduled(before).request('/x', { headers: { 'x-auth-token': await sign({ jti: T_NS, ns: NS, nbf: before / 1000 - 60 }) } })
+    const res = await scheduled(before).request('/x', { headers: { 'x-auth-token': await sign({ jti: T_NS, ns: NS, nbf: before / 1000 - 60, iat: before / 1000 - 60 }) } })
     expect(res.status).toBe(200)
     expect(res.headers.get('deprecation')).toBe(`@${Date.parse('2026-01-01T00:00:00Z') / 1000}`)
     expect(res.headers.get('sunset')).toBe('Tue, 01 Sep 2026 00:00:00 GMT')

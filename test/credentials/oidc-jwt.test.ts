@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { Hono } from 'hono'
-import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { CompactSign, SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { edgeAuth, staticKeySet, type KeySetSource, type Target } from '../../src/index.js'
 import type { RouteAuthInput } from '../../src/middleware/options.js'
@@ -48,6 +48,12 @@ function token(pair: CryptoKeyPair, kid: string | undefined, claims: Record<stri
     .sign(pair.privateKey)
 }
 
+/** A token signed with the synced key k1 whose payload is this JSON text, `raw` appended verbatim (`1e309` parses to Infinity). */
+function rawToken(claims: Record<string, unknown>, raw?: string): Promise<string> {
+  const text = JSON.stringify({ iss: ISSUER, aud: 'edge-gateway', sub: 'user-42', iat: now - 10, exp: now + 300, ...claims })
+  return new CompactSign(new TextEncoder().encode(raw ? `${text.slice(0, -1)},${raw}}` : text)).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(synced.privateKey)
+}
+
 const fetches = async () => ((await (await fetch(`${env.SCRIPTED_API_URL}/jwks/${jwksId}/count`)).json()) as { count: number }).count
 
 beforeAll(async () => {
@@ -75,6 +81,31 @@ describe('OIDC JWTs', () => {
     const res = await app([await publicJwk(synced, 'k1')], auth).request('/x', { headers: { authorization: `Bearer ${await make()}` } })
     expect(res.status).toBe(401)
     expect(await res.json()).toMatchObject({ code })
+  })
+
+  it.each<[string, () => Promise<string>]>([
+    ['a sub that is an object', () => rawToken({ sub: { id: 'admin' } })],
+    ['a sub that is an array', () => rawToken({ sub: ['user-42', 'admin'] })],
+    ['a sub that is a number', () => rawToken({ sub: 42 })],
+    ['a sub that is null', () => rawToken({ sub: null })],
+    ['an empty sub', () => rawToken({ sub: '' })],
+    ['a jti that is a number', () => rawToken({ jti: 42 })],
+    ['an aud array with a member that is not a string', () => rawToken({ aud: ['edge-gateway', { any: true }] })],
+    ['an exp of 1e309 (Infinity once parsed)', () => rawToken({ exp: undefined }, '"exp":1e309')],
+    ['an nbf of -1e309 (-Infinity once parsed)', () => rawToken({}, '"nbf":-1e309')],
+    ['an iat of 1e309', () => rawToken({ iat: undefined }, '"iat":1e309')],
+    ['an iat of -1e309', () => rawToken({ iat: undefined }, '"iat":-1e309')],
+    ['an iat in the future beyond the clock tolerance', () => rawToken({ iat: now + 31 })],
+  ])('refuses a token with %s: 401 token_invalid (RFC 7519 claim types)', async (_, make) => {
+    const res = await app([await publicJwk(synced, 'k1')]).request('/x', { headers: { authorization: `Bearer ${await make()}` } })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="edge-auth-gateway", error="invalid_token", error_description="The token is not valid."')
+    expect(await res.json()).toMatchObject({ status: 401, code: 'token_invalid' })
+  })
+
+  it('accepts an iat in the future within the clock tolerance (30 s)', async () => {
+    const res = await app([await publicJwk(synced, 'k1')]).request('/x', { headers: { authorization: `Bearer ${await rawToken({ iat: now + 30 })}` } })
+    expect(res.status).toBe(200)
   })
 
   it('fetches the JWKS once for an unknown kid, then not again within the cooldown', async () => {

@@ -4,7 +4,8 @@
  *
  * - `PUT /jwks/{name}` with `{ "jwks": {...} }` serves that document at `GET /jwks/{name}`;
  *   with `{ "fail": "status", "status": 503 }` answers that status; `{ "fail": "hang" }`
- *   never answers (30 s); `{ "fail": "garbage" }` answers 200 with a body that is not JSON.
+ *   never answers (30 s); `{ "fail": "garbage" }` answers 200 with a body that is not JSON;
+ *   `{ "fail": "redirect", "to": "other" }` answers 302 to `/jwks/other`.
  * - `GET /jwks/{name}/count` tells how many times the JWKS was fetched.
  */
 const served = new Map()
@@ -30,6 +31,8 @@ export default {
       case 'hang':
         await new Promise((resolve) => setTimeout(resolve, 30_000))
         return new Response('too late', { status: 504 })
+      case 'redirect':
+        return new Response(null, { status: 302, headers: { location: `/jwks/${entry.to}` } })
       case 'garbage':
         return new Response('{"keys": [', { headers: { 'content-type': 'application/json' } })
       default:
