@@ -41,7 +41,6 @@ function issuerEntry(name: string, keys: JWK[], extra: Partial<OidcIssuer> = {})
 /** A key-set store whose snapshot a test replaces, as a sync would. */
 class SwitchableKeySet implements KeySetStore {
   #store: KeySetStore
-  #generation = 0
   constructor(issuer: OidcIssuer) {
     this.#store = this.#storeFor(issuer)
   }
@@ -52,7 +51,7 @@ class SwitchableKeySet implements KeySetStore {
     return this.#store.current(context)
   }
   #storeFor(issuer: OidcIssuer): KeySetStore {
-    return staticKeySet({ routes: [], projects: { [PROJECT]: ORG }, apiKeys: {}, oidc: { issuers: { corp: issuer } } }, `snapshot-${++this.#generation}`)
+    return staticKeySet({ routes: [], projects: { [PROJECT]: ORG }, apiKeys: {}, oidc: { issuers: { corp: issuer } } })
   }
 }
 
