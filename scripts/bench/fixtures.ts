@@ -94,7 +94,12 @@ export async function makeFixtures(originUrl: string): Promise<BenchFixtures> {
   }
   const kv = new Map<string, string>()
   await writeKeySet(
-    { get: async (key) => kv.get(key) ?? null, put: async (key, value) => void kv.set(key, value), delete: async (key) => void kv.delete(key) },
+    {
+      get: async (key) => kv.get(key) ?? null,
+      put: async (key, value) => void kv.set(key, value),
+      delete: async (key) => void kv.delete(key),
+      list: async ({ prefix }) => ({ keys: [...kv.keys()].filter((name) => name.startsWith(prefix)).map((name) => ({ name })), list_complete: true }),
+    },
     source,
     { source: 'fixture' },
   )

@@ -22,6 +22,8 @@ export interface KeySetKvWriter {
   get(key: string, options: { type: 'text' }): Promise<string | null>
   put(key: string, value: string): Promise<void>
   delete(key: string): Promise<void>
+  /** Lists the stored parts, to check that every part the manifest names exists (1,000 keys a call). */
+  list(options: { prefix: string; cursor?: string | null }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>
 }
 
 /** Options of {@link writeKeySet}. */
@@ -55,6 +57,15 @@ export interface WriteKeySetResult {
   shards: number
   partsWritten: number
   partsDeleted: number
+  /** Parts the stored manifest named that were missing from KV and that this write put back (counted in `partsWritten` too). */
+  partsRepaired: number
+  /**
+   * Parts the stored manifest names that are missing from KV and that this write
+   * could not put back, because it does not hold them (a snapshot built from later
+   * reads names them). Cold isolates answer 503 for what they hold until a sync
+   * that has them runs. Empty when the key set is whole.
+   */
+  partsMissing: string[]
 }
 
 /**
@@ -63,6 +74,15 @@ export interface WriteKeySetResult {
  * or the new one, never a mix. Writes nothing when the content is unchanged,
  * and only the parts whose content changed otherwise (KV allows one write a
  * second per key, and 1,000 writes a day on the free plan).
+ *
+ * Every write first checks, with reads only, that each part the stored manifest
+ * names exists, and puts back the missing ones it holds (`partsRepaired`, or
+ * `partsMissing` for those it does not hold). A retired part is deleted only
+ * past its grace period, after the switch, and only if the manifest read after
+ * the switch does not name it; a part the write brought back is looked at again
+ * after the switch. So writers overlapping each other (Cron, admin changes)
+ * leave the manifest naming a deleted part only in a narrow window, and the
+ * next write repairs it (docs/storage.md, "Overlapping syncs").
  *
  * @throws {TypeError} when the snapshot does not fit the key-set schema; nothing is written then.
  * @example
@@ -115,24 +135,52 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   }
   const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, legacy: legacyHash, consumers: consumersHash, oidc: oidcHash, prefixLength, shards }))).slice(0, 32)
 
+  const concurrency = options.concurrency ?? 6
+  const putParts = (hashes: readonly string[]) => inParallel(hashes, concurrency, (hash) => kv.put(kvKeys.part(hash), parts.get(hash)!))
   const previous = await readManifest(kv)
   const now = clock()
-  const result: WriteKeySetResult = { changed: false, superseded: false, snapshotId, apiKeys: digests.length, shards: shardKeys.size, partsWritten: 0, partsDeleted: 0 }
-  if (isSuperseded(previous, options.sourceReadAt)) return { ...result, superseded: true }
-  if (previous?.snapshotId === snapshotId && expiredParts(previous, parts, now, graceMs).length === 0) return result
+  const result: WriteKeySetResult = {
+    changed: false,
+    superseded: false,
+    snapshotId,
+    apiKeys: digests.length,
+    shards: shardKeys.size,
+    partsWritten: 0,
+    partsDeleted: 0,
+    partsRepaired: 0,
+    partsMissing: [],
+  }
+  // A part the stored manifest names can be gone (a writer overlapping another
+  // deleted it, or an operator did): cold isolates then answer 503 for it. Every
+  // write looks, so an unchanged sync repairs it; parts are content-addressed, so
+  // putting back one this snapshot holds cannot change the snapshot.
+  const stored = previous ? await storedParts(kv) : new Set<string>()
+  const missing = await missingParts(kv, previous ? referencedParts(previous) : [], stored, concurrency)
+  const repairable = missing.filter((hash) => parts.has(hash))
+  const unrepairable = missing.filter((hash) => !parts.has(hash))
+  if (isSuperseded(previous, options.sourceReadAt)) {
+    await putParts(repairable)
+    return { ...result, superseded: true, partsWritten: repairable.length, partsRepaired: repairable.length, partsMissing: unrepairable }
+  }
+  if (previous?.snapshotId === snapshotId && expiredParts(previous, parts, now, graceMs).length === 0) {
+    await putParts(repairable)
+    return { ...result, partsWritten: repairable.length, partsRepaired: repairable.length }
+  }
 
   const referencedBefore = new Set(previous ? referencedParts(previous) : [])
-  const toWrite = [...parts].filter(([hash]) => !referencedBefore.has(hash))
-  await inParallel(toWrite, options.concurrency ?? 6, ([hash, text]) => kv.put(kvKeys.part(hash), text))
+  const toWrite = [...parts.keys()].filter((hash) => !referencedBefore.has(hash) || repairable.includes(hash))
+  await putParts(toWrite)
+  const written = { partsWritten: toWrite.length, partsRepaired: repairable.length }
 
   // Re-read just before switching: another writer may have switched meanwhile. Its
   // parts are retired with ours (none is lost from view), and a snapshot built from
   // later reads than ours is never replaced (KV has no compare-and-swap; this
   // narrows the race to the last read-then-write).
   const latest = await readManifest(kv)
-  if (isSuperseded(latest, options.sourceReadAt)) {
-    return { ...result, superseded: true, partsWritten: toWrite.length }
-  }
+  if (isSuperseded(latest, options.sourceReadAt)) return { ...result, ...written, superseded: true }
+  // Only parts a previous generation retired, past their grace period: never one
+  // this write retires, which a writer that read the manifest before this switch
+  // may still be reusing.
   const expired = latest ? expiredParts(latest, parts, now, graceMs) : []
   const sinceNow = new Date(now).toISOString()
   const retiredBefore = latest?.retired ?? []
@@ -154,8 +202,47 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
     retired,
   }
   await kv.put(kvKeys.manifest, JSON.stringify(manifest))
-  await inParallel(expired, options.concurrency ?? 6, (r) => kv.delete(kvKeys.part(r.hash)))
-  return { ...result, changed: latest?.snapshotId !== snapshotId, partsWritten: toWrite.length, partsDeleted: expired.length }
+  // A part this write brought back (it was in KV already, retired, or missing) may
+  // have been deleted meanwhile by an overlapping writer that found it retired past
+  // its grace: look again now that the manifest names it, and put back what is gone.
+  const retiredSeen = new Set([...(previous?.retired ?? []), ...retiredBefore].map((r) => r.hash))
+  const revived = toWrite.filter((hash) => stored.has(hash) || retiredSeen.has(hash) || repairable.includes(hash))
+  const lost = await missingParts(kv, revived, new Set(), concurrency)
+  await putParts(lost)
+  const deleted = expired.length > 0 ? await deleteUnnamed(kv, expired.map((r) => r.hash), concurrency) : 0
+  return {
+    ...result,
+    changed: latest?.snapshotId !== snapshotId,
+    partsWritten: written.partsWritten + lost.length,
+    partsRepaired: written.partsRepaired + lost.length,
+    partsDeleted: deleted,
+  }
+}
+
+/**
+ * Deletes the parts the manifest, read again after this writer's switch, does not
+ * name: a writer that overlapped this one may have written one of them again and
+ * switched to a manifest naming it. Deletes nothing when that manifest cannot be read.
+ */
+async function deleteUnnamed(kv: KeySetKvWriter, hashes: readonly string[], concurrency: number): Promise<number> {
+  const after = await readManifest(kv)
+  if (!after) return 0
+  const named = new Set(referencedParts(after))
+  const deletable = hashes.filter((hash) => !named.has(hash))
+  await inParallel(deletable, concurrency, (hash) => kv.delete(kvKeys.part(hash)))
+  return deletable.length
+}
+
+/**
+ * The named parts that are not in KV: a `get` for each one not `listed`, which
+ * confirms what a `list` lacks (it lags writes made elsewhere). Reads only.
+ */
+async function missingParts(kv: KeySetKvWriter, named: readonly string[], listed: ReadonlySet<string>, concurrency: number): Promise<string[]> {
+  const missing: string[] = []
+  await inParallel([...new Set(named)].filter((hash) => !listed.has(hash)), concurrency, async (hash) => {
+    if ((await kv.get(kvKeys.part(hash), { type: 'text' })) === null) missing.push(hash)
+  })
+  return missing.sort()
 }
 
 /** Retired parts past their grace period that the new snapshot does not use again. */
@@ -177,4 +264,17 @@ export function referencedParts(manifest: Manifest): string[] {
 /** Reads the current manifest, or `undefined` when none is written or it is unreadable. */
 export async function readManifest(kv: Pick<KeySetKvWriter, 'get'>): Promise<Manifest | undefined> {
   return parseStored(ManifestSchema, await kv.get(kvKeys.manifest, { type: 'text' }))
+}
+
+/** The hashes of every part in KV: one `list` per 1,000. */
+async function storedParts(kv: Pick<KeySetKvWriter, 'list'>): Promise<Set<string>> {
+  const prefix = kvKeys.part('')
+  const listed = new Set<string>()
+  let cursor: string | undefined
+  do {
+    const page = await kv.list({ prefix, ...(cursor ? { cursor } : {}) })
+    for (const { name } of page.keys) listed.add(name.slice(prefix.length))
+    cursor = page.list_complete ? undefined : page.cursor
+  } while (cursor)
+  return listed
 }

@@ -60,6 +60,11 @@ export async function runSync(deps: SyncDependencies): Promise<SyncOutcome> {
     const sourceReadAt = clock()
     const source = await buildSnapshot(deps)
     write = await writeKeySet(deps.kv, source.snapshot, { source: 'sync', clock, sourceReadAt })
+    // A key set missing a part it names is broken for cold isolates: not a success.
+    if (write.partsMissing.length > 0) {
+      throw new Error(`key set: ${write.partsMissing.length} part(s) named by the manifest are missing from KV and this sync does not hold them (a snapshot built from later reads names them): ${hashList(write.partsMissing)}`)
+    }
+    if (write.partsRepaired > 0) source.warnings.push(`key set: ${write.partsRepaired} part(s) named by the manifest were missing from KV and have been rewritten`)
     const now = clock()
     status = {
       lastSuccessAt: new Date(now).toISOString(),
@@ -67,7 +72,7 @@ export async function runSync(deps: SyncDependencies): Promise<SyncOutcome> {
       consecutiveFailures: 0,
       // A superseded write changed nothing: the stored snapshot is the newer one.
       snapshotId: write.superseded ? (previous?.snapshotId ?? null) : write.snapshotId,
-      counts: { ...source.counts, apiKeys: write.apiKeys, shards: write.shards },
+      counts: { ...source.counts, apiKeys: write.apiKeys, shards: write.shards, partsRepaired: write.partsRepaired },
       ...(source.warnings.length > 0 ? { warnings: source.warnings } : {}),
       durationMs: now - started,
       writtenAt: new Date(now).toISOString(),
@@ -89,6 +94,11 @@ export async function runSync(deps: SyncDependencies): Promise<SyncOutcome> {
   const statusWritten = statusNeedsWrite(previous, status, heartbeatMs, clock())
   if (statusWritten) await deps.kv.put(SYNC_STATUS_KEY, JSON.stringify(status))
   return { ok: status.lastError === null, status, ...(write ? { write } : {}), statusWritten }
+}
+
+/** Part names (content hashes, never content) for a status message, five at most. */
+function hashList(hashes: readonly string[]): string {
+  return `${hashes.slice(0, 5).join(', ')}${hashes.length > 5 ? ', …' : ''}`
 }
 
 async function buildSnapshot(deps: SyncDependencies): Promise<{ snapshot: KeySetSource; counts: Record<string, number>; warnings: string[] }> {

@@ -3,6 +3,8 @@ export class CountingKv {
   gets: string[] = []
   puts: string[] = []
   deletes: string[] = []
+  /** The prefix of each `list` call. */
+  lists: string[] = []
   /** When set, every get fails as a KV outage would. */
   failing = false
 
@@ -24,9 +26,15 @@ export class CountingKv {
     await this.kv.delete(key)
   }
 
+  async list<M = unknown>(options: { prefix: string; cursor?: string | null; limit?: number }): Promise<KVNamespaceListResult<M, string>> {
+    this.lists.push(options.prefix)
+    return this.kv.list<M>(options)
+  }
+
   reset(): void {
     this.gets = []
     this.puts = []
     this.deletes = []
+    this.lists = []
   }
 }
