@@ -27,6 +27,8 @@ export default defineConfig({
                 CREDENTIAL_ENCRYPTION_KEY: 'test-credential-encryption-key-8b41e0c27f',
                 JWKS_SERVER_URL: inject('jwksServerUrl'),
                 OIDC_JWKS_TIMEOUT_MS: '1000',
+                // The test origins are http://127.0.0.1 (private targets must otherwise be https://).
+                ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
               },
             },
           })),

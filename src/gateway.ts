@@ -4,6 +4,7 @@ import { EdgeAuthError } from './errors.js'
 import { edgeAuth, refusal, requestIdOf } from './middleware/edge-auth.js'
 import type { EdgeAuthOptions } from './middleware/options.js'
 import type { KeySetStore } from './keyset/store.js'
+import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-ip.js'
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
 import { normalizePath } from './proxy/normalize-path.js'
@@ -38,6 +39,23 @@ export interface GatewayOptions {
   accessLog?: 'all' | 'refusals' | 'off'
   /** Where access-log lines go (one JSON object a request; never a credential). Default `console.log`. */
   log?: (line: Record<string, unknown>) => void
+  /**
+   * The request header that names the client's address, sent to origins as
+   * `X-Forwarded-For`; `null` for none. Default `cf-connecting-ip`, read only on
+   * Cloudflare (where `request.cf` is set and the edge overwrites what a client
+   * sent); another name is read as it comes, so it must be set by a proxy of
+   * yours that overwrites the client's. Whatever the name, a client's copy never
+   * reaches the origin.
+   */
+  clientIpHeader?: string | null
+  /**
+   * The client's address from the connection, when no trusted header names it
+   * (Node, Bun, Deno: e.g. `(c) => getConnInfo(c).remote.address` from the
+   * runtime's `hono/…` adapter). Default none.
+   */
+  connectionIp?: (c: Context) => string | undefined
+  /** Private targets on loopback hosts may be `http://` (local stacks and tests only). Default `false`: private targets must be `https://`. */
+  allowInsecureLoopbackOrigins?: boolean
 }
 
 /**
@@ -51,6 +69,9 @@ export function createGateway(options: GatewayOptions): Hono {
   const timeoutMs = options.originTimeoutMs ?? 30_000
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError('createGateway: originTimeoutMs must be a positive integer')
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)))
+  const clientIpHeader = options.clientIpHeader === undefined ? CLOUDFLARE_CLIENT_IP_HEADER : options.clientIpHeader?.toLowerCase() ?? null
+  if (clientIpHeader !== null && !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(clientIpHeader)) throw new TypeError('createGateway: clientIpHeader must be a header name or null')
+  const allowInsecureLoopbackOrigins = options.allowInsecureLoopbackOrigins ?? false
   const auth = edgeAuth({
     keySet: options.keySet,
     target: (c) => c.get('edgeRoute')?.route.target,
@@ -114,7 +135,9 @@ export function createGateway(options: GatewayOptions): Hono {
         credentialHeaders: route.route.auth.headerNames,
         credentialQueryParameters: route.route.auth.queryParameters,
         credentialCookies: route.route.auth.cookies,
-        clientIp: c.req.header('cf-connecting-ip'),
+        clientIp: clientIpFromHeader(c.req.raw, clientIpHeader) ?? options.connectionIp?.(c),
+        clientIpHeader,
+        allowInsecureLoopbackOrigins,
         ...(options.fetch ? { fetch: options.fetch } : {}),
       })
     } catch (error) {

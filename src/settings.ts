@@ -35,6 +35,10 @@ export interface GatewayEnv {
   /** JSON array of `{ "start": ISO, "end": ISO }` windows. */
   LEGACY_BROWNOUTS?: string
   IAM_API_ATTEMPTS?: string
+  /** The request header naming the client's address: `cf-connecting-ip` (default, read on Cloudflare only), another header a proxy of yours sets, or `none`. */
+  CLIENT_IP_HEADER?: string
+  /** `"true"`: private targets on loopback hosts may be `http://` (local stacks and tests only). */
+  ALLOW_INSECURE_LOOPBACK_ORIGINS?: string
 }
 
 /** Settings read from {@link GatewayEnv}, checked and with defaults applied. */
@@ -59,6 +63,10 @@ export interface GatewaySettings {
   legacyTokens: LegacyTokenPolicy
   /** Which requests get an access-log line. */
   accessLog: 'all' | 'refusals' | 'off'
+  /** The header naming the client's address (lower case), or `null` for none. */
+  clientIpHeader: string | null
+  /** Private targets on loopback hosts may be `http://`. */
+  allowInsecureLoopbackOrigins: boolean
 }
 
 /**
@@ -82,6 +90,8 @@ export function readSettings(env: GatewayEnv): GatewaySettings {
     iamApiAttempts: intVar(env, 'IAM_API_ATTEMPTS', 4),
     legacyTokens: legacyPolicy(env),
     accessLog: accessLogVar(env),
+    clientIpHeader: clientIpHeaderVar(env),
+    allowInsecureLoopbackOrigins: boolVar(env, 'ALLOW_INSECURE_LOOPBACK_ORIGINS'),
   }
   if (settings.maxSyncAgeSeconds <= settings.statusHeartbeatSeconds) {
     throw new TypeError('SYNC_MAX_AGE_SECONDS must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')
@@ -127,5 +137,12 @@ function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
 function accessLogVar(env: GatewayEnv): 'all' | 'refusals' | 'off' {
   const raw = env.ACCESS_LOG || 'all'
   if (raw !== 'all' && raw !== 'refusals' && raw !== 'off') throw new TypeError(`ACCESS_LOG must be "all", "refusals" or "off", got "${raw}"`)
+  return raw
+}
+
+function clientIpHeaderVar(env: GatewayEnv): string | null {
+  const raw = (env.CLIENT_IP_HEADER || 'cf-connecting-ip').toLowerCase()
+  if (raw === 'none') return null
+  if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(raw)) throw new TypeError(`CLIENT_IP_HEADER must be a header name or "none", got "${env.CLIENT_IP_HEADER ?? ''}"`)
   return raw
 }

@@ -50,6 +50,7 @@ function buildApp(settings: GatewaySettings): App {
         },
         credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
         sync: () => syncFromEnv(env, settings),
+        allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
       }
     }),
   )
@@ -64,6 +65,8 @@ function buildApp(settings: GatewaySettings): App {
       accessLog: settings.accessLog,
       realm: settings.realm,
       fullAccessAllowsInvoke: settings.fullAccessAllowsInvoke,
+      clientIpHeader: settings.clientIpHeader,
+      allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
     }),
   )
   return app

@@ -100,7 +100,8 @@ export async function benchBundleAndStartup(options: { runs: number; log: (line:
 
     const { unstable_readConfig } = await import('wrangler')
     const config = unstable_readConfig({ config: join(repo, 'wrangler.toml') }, { hideWarnings: true })
-    const vars: Binding[] = Object.entries(config.vars ?? {}).map(([name, value]) => ({ name, text: String(value) }))
+    // wrangler.toml's vars, but for the bench origin, which is http://127.0.0.1.
+    const vars: Binding[] = Object.entries({ ...config.vars, ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true' }).map(([name, value]) => ({ name, text: String(value) }))
     const secrets: Binding[] = [
       { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
       { name: 'CREDENTIAL_ENCRYPTION_KEY', text: CREDENTIAL_ENCRYPTION_KEY },

@@ -172,6 +172,8 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
             { name: 'KEYSET', kvNamespace: 'kv' },
             { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
             { name: 'CREDENTIAL_ENCRYPTION_KEY', text: CREDENTIAL_ENCRYPTION_KEY },
+            // The bench origin is http://127.0.0.1.
+            { name: 'ALLOW_INSECURE_LOOPBACK_ORIGINS', text: 'true' },
             ...(v.id === 'nolog-apikey' ? [{ name: 'ACCESS_LOG', text: 'off' }] : []),
           ]
         case 'naive-jwt.js':

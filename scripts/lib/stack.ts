@@ -160,6 +160,11 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         ORIGIN_AUTH_TOKEN: secrets.apiKeys.origin!.secretKey,
         ADMIN_TOKEN: secrets.adminToken,
         CREDENTIAL_ENCRYPTION_KEY: secrets.credentialEncryptionKey!,
+        // The private origins are the emulator's http://127.0.0.1 platform endpoints.
+        ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
+        // Miniflare fills CF-Connecting-IP from the connection only when the client sent
+        // none, so here it is the client's to choose: no header names the client's address.
+        CLIENT_IP_HEADER: 'none',
         ...(options.memoryTtlSeconds !== undefined ? { KEYSET_MEMORY_TTL_SECONDS: String(options.memoryTtlSeconds) } : {}),
         ...(options.iamApi ? { IAM_API_TIMEOUT_MS: String(options.iamApi.timeoutMs), IAM_API_ATTEMPTS: String(options.iamApi.attempts) } : {}),
       },

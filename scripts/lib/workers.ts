@@ -96,6 +96,10 @@ export interface GatewayBindings {
   ORIGIN_AUTH_TOKEN: string
   ADMIN_TOKEN: string
   CREDENTIAL_ENCRYPTION_KEY: string
+  /** `"true"`: the emulator's platform endpoints are http://127.0.0.1. */
+  ALLOW_INSECURE_LOOPBACK_ORIGINS: string
+  /** `"none"`: Miniflare keeps a client-sent CF-Connecting-IP, so the local gateway trusts no client-IP header. */
+  CLIENT_IP_HEADER: string
   KEYSET_MEMORY_TTL_SECONDS?: string
   IAM_API_TIMEOUT_MS?: string
   IAM_API_ATTEMPTS?: string

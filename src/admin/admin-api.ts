@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono'
 import * as v from 'valibot'
 import { apiKeyDigest } from '../keyset/digest.js'
 import { RouteSchema, type Route } from '../keyset/schema.js'
-import { RESERVED_PREFIX, assertValidRoutes } from '../keyset/validate-routes.js'
+import { RESERVED_PREFIX, assertSecureTargets, assertValidRoutes } from '../keyset/validate-routes.js'
 import { readManifest, type KeySetKvWriter } from '../keyset/writer.js'
 import { ApiCallError } from '../sync/api-error.js'
 import { NotConfiguredError } from '../sync/from-env.js'
@@ -28,6 +28,8 @@ export interface AdminDependencies {
   credentialEncryptionKey?: string | undefined
   /** Runs one sync now. */
   sync: () => Promise<SyncOutcome>
+  /** `ALLOW_INSECURE_LOOPBACK_ORIGINS`: routes may send private requests to `http://` loopback origins. Default `false`. */
+  allowInsecureLoopbackOrigins?: boolean
   clock?: () => number
 }
 
@@ -161,6 +163,7 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono 
     const body = await parseBody(c, RoutesBody)
     try {
       assertValidRoutes(body.routes)
+      assertSecureTargets(body.routes, { allowInsecureLoopbackOrigins: dependencies(c).allowInsecureLoopbackOrigins ?? false })
     } catch (error) {
       throw new AdminError(400, 'invalid_body', (error as Error).message)
     }

@@ -8,6 +8,8 @@
  * starts with `public-` is public and needs no credential, like a public function. Also:
  * - `?delay_ms=N` waits N ms (at most 60 s) before answering, to try timeouts;
  * - `…/redirect` answers 302, to show redirects come back unfollowed;
+ * - `…/reflect-credential` plays a careless origin that sends the credential it
+ *   received back in its own `X-Auth-Token` response header (the gateway must drop it);
  * - `GET /__requests` (when `RECORD_REQUESTS` is `"true"`) lists the request ids
  *   seen, so tests can prove a refused request never arrived.
  */
@@ -43,6 +45,9 @@ export default {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
     if (url.pathname.endsWith('/redirect')) {
       return new Response(null, { status: 302, headers: { location: `/${collection}/${name}/elsewhere` } })
+    }
+    if (url.pathname.endsWith('/reflect-credential')) {
+      return Response.json({ reflected: true }, { headers: { 'x-auth-token': token ?? '' } })
     }
     const headers: Record<string, string> = {}
     for (const [key, value] of request.headers) {

@@ -1,4 +1,5 @@
 import { EdgeAuthError } from '../errors.js'
+import { parseCookies } from './cookie-header.js'
 
 /** Where a credential was found; recorded for logs, never with the value. */
 export type CredentialLocation = 'x-auth-token' | 'authorization' | `header:${string}` | `query:${string}` | `cookie:${string}`
@@ -15,7 +16,7 @@ export interface CredentialSources {
   headerNames?: readonly string[]
   /** Query parameters that may carry a token (off by default: URLs end up in logs). */
   queryParameters: readonly string[]
-  /** Cookies that may carry a token (off by default). */
+  /** Cookies that may carry a token (off by default); read in every `Cookie` header line. */
   cookies: readonly string[]
 }
 
@@ -75,23 +76,6 @@ function checked(value: string): string {
   if (value.length > MAX_CREDENTIAL_LENGTH) throw new EdgeAuthError('credentials_malformed', `credential longer than ${MAX_CREDENTIAL_LENGTH} characters`)
   if (!B64TOKEN.test(value)) throw new EdgeAuthError('credentials_malformed', 'credential has characters a token cannot have')
   return value
-}
-
-/** Cookie pairs by name (RFC 6265 §5.4); a name may repeat. */
-export function parseCookies(header: string | null): Map<string, string[]> {
-  const cookies = new Map<string, string[]>()
-  if (!header) return cookies
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=')
-    if (eq < 0) continue
-    const name = pair.slice(0, eq).trim()
-    let value = pair.slice(eq + 1).trim()
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1)
-    const list = cookies.get(name)
-    if (list) list.push(value)
-    else cookies.set(name, [value])
-  }
-  return cookies
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

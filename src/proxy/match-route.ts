@@ -23,31 +23,32 @@ function accepts(route: Route, method: string): boolean {
 }
 
 /**
- * Picks the route for a normalised path and method: the longest matching prefix
- * among the routes that accept the method.
+ * Picks the route for a normalised path and method. The longest matching prefix
+ * decides: among the routes that claim it, the one that accepts the method. A
+ * method none of them accepts is refused there, never handed to a route with a
+ * shorter prefix (which may protect the path less).
  *
  * @throws {EdgeAuthError} `route_not_found` when no prefix matches;
- *   `method_not_allowed` (with `allow`) when prefixes match but none accepts the method.
+ *   `method_not_allowed` (with `allow`) when the most specific routes do not accept the method.
  */
 export function matchRoute(routes: readonly Route[], path: string, method: string): RouteMatch {
-  let best: RouteMatch | undefined
-  const allow = new Set<string>()
-  let pathMatched = false
+  let prefix: string | undefined
+  let claimants: Route[] = []
   for (const route of routes) {
-    for (const prefix of route.paths) {
-      if (!prefixMatches(prefix, path)) continue
-      pathMatched = true
-      if (!accepts(route, method)) {
-        for (const m of route.methods ?? []) allow.add(m)
-        continue
-      }
-      if (!best || prefix.length > best.prefix.length) {
-        best = { route, prefix, rest: prefix === '/' ? path.replace(/^\/$/, '') : path.slice(prefix.length) }
+    for (const candidate of route.paths) {
+      if (!prefixMatches(candidate, path)) continue
+      if (prefix === undefined || candidate.length > prefix.length) {
+        prefix = candidate
+        claimants = [route]
+      } else if (candidate === prefix && !claimants.includes(route)) {
+        claimants.push(route)
       }
     }
   }
-  if (best) return best
-  if (!pathMatched) throw new EdgeAuthError('route_not_found', 'no route matches the path')
+  if (prefix === undefined) throw new EdgeAuthError('route_not_found', 'no route matches the path')
+  const route = claimants.find((claimant) => accepts(claimant, method))
+  if (route) return { route, prefix, rest: prefix === '/' ? path.replace(/^\/$/, '') : path.slice(prefix.length) }
+  const allow = new Set(claimants.flatMap((claimant) => claimant.methods ?? []))
   if (allow.has('GET')) allow.add('HEAD')
   throw new EdgeAuthError('method_not_allowed', `route does not accept ${method}`, { allow: [...allow].sort() })
 }

@@ -5,7 +5,7 @@ import { newMarker, originSaw, type OriginEcho } from '../support/origin.js'
 
 beforeAll(() => seedKeySet())
 
-const gateway = (path: string, init: RequestInit = {}) => exports.default.fetch(`https://gw.example${path}`, init)
+const gateway = (path: string, init: RequestInit<RequestInitCfProperties> = {}) => exports.default.fetch(`https://gw.example${path}`, init)
 
 describe('an allowed call', () => {
   it('reaches the private function with identity headers and the origin credential, never the client secret', async () => {
@@ -21,6 +21,8 @@ describe('an allowed call', () => {
         'x-forwarded-for': '10.0.0.1',
         'x-request-id': 'client-chosen',
       },
+      // As on Cloudflare, where the edge sets request.cf and CF-Connecting-IP.
+      cf: { colo: 'CDG' },
     })
     expect(res.status).toBe(200)
     const echo = (await res.json()) as OriginEcho

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { caught } from '../support/errors.js'
-import { credentialShape, extractCredential, parseCookies } from '../../src/middleware/extract.js'
+import { parseCookies, withoutCookies } from '../../src/middleware/cookie-header.js'
+import { credentialShape, extractCredential } from '../../src/middleware/extract.js'
 
 const none = { queryParameters: [], cookies: [] }
 const uuid = '0b7e2ad8-3c1f-4c41-9b9e-2f0a4f3c5d6e'
@@ -49,6 +50,17 @@ describe('extractCredential', () => {
     })
   })
 
+  it('reads a credential cookie in any Cookie line (the runtime joins them with ", ")', () => {
+    const request = new Request('https://gw.test/x', { headers: [['cookie', 'theme=dark'], ['cookie', `session=${uuid}`]] })
+    expect(request.headers.get('cookie')).toBe(`theme=dark, session=${uuid}`)
+    expect(extractCredential(request, { queryParameters: [], cookies: ['session'] })).toEqual({ value: uuid, locations: ['cookie:session'] })
+  })
+
+  it('sees a different credential cookie in a second Cookie line as a conflict', () => {
+    const request = new Request('https://gw.test/x', { headers: [['x-auth-token', uuid], ['cookie', 'theme=dark'], ['cookie', `session=${jwt}`]] })
+    expect(() => extractCredential(request, { queryParameters: [], cookies: ['session'] })).toThrow(expect.objectContaining({ code: 'credentials_conflict' }))
+  })
+
   it('never puts the credential in an error message', async () => {
     const error = await caught(() => extractCredential(req({ 'x-auth-token': uuid, authorization: 'Bearer other-secret-value' }), none))
     expect(error.code).toBe('credentials_conflict')
@@ -74,5 +86,33 @@ describe('credentialShape', () => {
 describe('parseCookies', () => {
   it('keeps repeated names and unquotes values', () => {
     expect(parseCookies('a=1; b="2"; a=3; broken')).toEqual(new Map([['a', ['1', '3']], ['b', ['2']]]))
+  })
+
+  it('reads the pairs of Cookie lines the runtime joined with ", "', () => {
+    expect(parseCookies('a=1; b=2, session=K; c=3')).toEqual(new Map([['a', ['1']], ['b', ['2']], ['session', ['K']], ['c', ['3']]]))
+  })
+})
+
+describe('withoutCookies', () => {
+  it.each([
+    ['b="q w"; session=K; a=1; c=%41', 'b="q w"; a=1; c=%41'],
+    ['a=1; session=K; b=2; a=3', 'a=1; b=2; a=3'],
+    ['session=K;theme=dark', 'theme=dark'],
+    ['theme=dark;  session=K', 'theme=dark'],
+    ['a=1;b=2; session=K', 'a=1;b=2'],
+    ['a=1; b=2, session=K; c=3', 'a=1; b=2, c=3'],
+    ['a=1, session=K', 'a=1'],
+    ['session=K, a=1', 'a=1'],
+    ['a=1; session=K; session=K', 'a=1'],
+    ['a=1;;b=2; session=K', 'a=1;;b=2'],
+    ['sessions=K; xsession=K', 'sessions=K; xsession=K'],
+  ])('%s → %s', (header, expected) => {
+    expect(withoutCookies(header, ['session'])).toBe(expected)
+  })
+
+  it('returns the header untouched when no pair is named, and undefined when nothing is left', () => {
+    expect(withoutCookies(' a=1 ;b="2"', ['session'])).toBe(' a=1 ;b="2"')
+    expect(withoutCookies('session=K', ['session'])).toBeUndefined()
+    expect(withoutCookies('session=K; token=T', ['session', 'token'])).toBeUndefined()
   })
 })

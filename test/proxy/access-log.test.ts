@@ -14,7 +14,7 @@ it.each([
   ['off', []],
 ] as const)('ACCESS_LOG=%s logs the statuses %o', async (accessLog, expected) => {
   const lines: Record<string, unknown>[] = []
-  const app = createGateway({ keySet: () => staticKeySet(source), originToken: () => env.ORIGIN_AUTH_TOKEN, accessLog, log: (line) => void lines.push(line) })
+  const app = createGateway({ keySet: () => staticKeySet(source), originToken: () => env.ORIGIN_AUTH_TOKEN, allowInsecureLoopbackOrigins: true, accessLog, log: (line) => void lines.push(line) })
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext
   expect((await app.request('https://gw.example/hello', { headers: { 'x-auth-token': secrets.functions } }, env, ctx)).status).toBe(200)
   expect((await app.request('https://gw.example/hello', {}, env, ctx)).status).toBe(401)

@@ -24,11 +24,26 @@ describe('prefixMatches', () => {
 describe('matchRoute', () => {
   const routes = [route('root', ['/']), route('app', ['/app'], ['GET']), route('deep', ['/app/admin'], ['POST']), route('other', ['/other', '/alias'])]
 
-  it('picks the longest prefix that accepts the method', () => {
+  it('picks the route of the longest matching prefix', () => {
     expect(matchRoute(routes, '/app/admin/x', 'POST').route.id).toBe('deep')
-    expect(matchRoute(routes, '/app/admin/x', 'GET').route.id).toBe('app')
+    expect(matchRoute(routes, '/app/x', 'GET').route.id).toBe('app')
     expect(matchRoute(routes, '/apple', 'GET').route.id).toBe('root')
     expect(matchRoute(routes, '/alias/1', 'PUT').route.id).toBe('other')
+  })
+
+  it.each([
+    ['/app/admin/x', 'GET', ['POST']],
+    ['/app/admin', 'DELETE', ['POST']],
+    ['/app/x', 'POST', ['GET', 'HEAD']],
+  ])('%s %s: a method the most specific route refuses is 405 there, never a shorter prefix’s route', (path, method, allow) => {
+    expect(() => matchRoute(routes, path, method)).toThrow(expect.objectContaining({ code: 'method_not_allowed', details: { allow } }))
+  })
+
+  it('among routes sharing the longest prefix, takes the one that accepts the method, and lists all their methods', () => {
+    const shared = [route('root', ['/']), route('read', ['/items'], ['GET']), route('write', ['/items'], ['POST', 'PUT'])]
+    expect(matchRoute(shared, '/items/1', 'PUT').route.id).toBe('write')
+    expect(matchRoute(shared, '/items/1', 'HEAD').route.id).toBe('read')
+    expect(() => matchRoute(shared, '/items/1', 'DELETE')).toThrow(expect.objectContaining({ details: { allow: ['GET', 'HEAD', 'POST', 'PUT'] } }))
   })
 
   it('returns the rest of the path below the prefix', () => {

@@ -75,6 +75,16 @@ describe('the local stack', () => {
     for (const secret of [demo.secretKey, stack.secrets.apiKeys.origin!.secretKey, stack.secrets.adminToken]) expect(res.text).not.toContain(secret)
   })
 
+  it('never takes a client-sent CF-Connecting-IP or True-Client-IP for the client address (Miniflare keeps them)', async () => {
+    const res = await fetch(`${stack.gatewayUrl}/hello`, {
+      headers: { 'x-auth-token': stack.secrets.apiKeys.demo!.secretKey, 'cf-connecting-ip': '203.0.113.9', 'true-client-ip': '203.0.113.10' },
+    })
+    expect(res.status).toBe(200)
+    const echo = (await res.json()) as PlatformEcho
+    expect(echo.headers['x-forwarded-for']).toBeUndefined()
+    expect(JSON.stringify(echo.headers)).not.toMatch(/203\.0\.113\.(9|10)\b/)
+  })
+
   it('lets the legacy token through; the platform sees the gateway\'s IAM key in its place', async () => {
     const res = await through(stack, '/hello', stack.secrets.legacyToken!.token)
     expect(res.status).toBe(200)

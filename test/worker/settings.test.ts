@@ -16,7 +16,18 @@ describe('readSettings', () => {
       accessLog: 'all',
       fullAccessAllowsInvoke: false,
       legacyTokens: { brownouts: [] },
+      clientIpHeader: 'cf-connecting-ip',
+      allowInsecureLoopbackOrigins: false,
     })
+  })
+
+  it.each<[Partial<Record<keyof GatewayEnv, string>>, Partial<ReturnType<typeof readSettings>>]>([
+    [{ CLIENT_IP_HEADER: 'X-Real-IP' }, { clientIpHeader: 'x-real-ip' }],
+    [{ CLIENT_IP_HEADER: 'none' }, { clientIpHeader: null }],
+    [{ CLIENT_IP_HEADER: '' }, { clientIpHeader: 'cf-connecting-ip' }],
+    [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true' }, { allowInsecureLoopbackOrigins: true }],
+  ])('reads %o', (vars, expected) => {
+    expect(readSettings(env(vars))).toMatchObject(expected)
   })
 
   it.each<[Partial<Record<keyof GatewayEnv, string>>, RegExp]>([
@@ -26,6 +37,8 @@ describe('readSettings', () => {
     [{ SYNC_MAX_AGE_SECONDS: '600', SYNC_STATUS_HEARTBEAT_SECONDS: '3600' }, /SYNC_MAX_AGE_SECONDS must exceed/],
     [{ IAM_API_URL: 'ftp://iam' }, /IAM_API_URL/],
     [{ ACCESS_LOG: 'verbose' }, /ACCESS_LOG/],
+    [{ CLIENT_IP_HEADER: 'x real ip' }, /CLIENT_IP_HEADER must be a header name or "none"/],
+    [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'yes' }, /ALLOW_INSECURE_LOOPBACK_ORIGINS must be "true" or "false"/],
     [{ LEGACY_BROWNOUTS: 'tomorrow' }, /LEGACY_BROWNOUTS must be a JSON array/],
     [{ LEGACY_SUNSET_AT: 'next year' }, /LEGACY_\* settings/],
   ])('refuses %o, naming the setting', (vars, message) => {

@@ -5,7 +5,8 @@
  * opens consumers' sealed HMAC secrets. Access-log lines go to `console.log`, as
  * in production, unless the `ACCESS_LOG` binding says otherwise (the breakdown
  * variant x2 sets it to `off`, to tell what the log line costs). The admin API and
- * the sync are left out: they are not on the request path.
+ * the sync are left out: they are not on the request path. The bench origin is
+ * `http://127.0.0.1`, allowed by the `ALLOW_INSECURE_LOOPBACK_ORIGINS` binding.
  */
 import type { Hono } from 'hono'
 import { createGateway } from '../../../src/gateway.js'
@@ -17,6 +18,7 @@ interface Env {
   ORIGIN_AUTH_TOKEN: string
   CREDENTIAL_ENCRYPTION_KEY: string
   ACCESS_LOG?: 'all' | 'refusals' | 'off'
+  ALLOW_INSECURE_LOOPBACK_ORIGINS?: string
 }
 
 // Built on the first request, when the bindings are known; kept for the isolate's life.
@@ -29,6 +31,7 @@ export default {
       originToken: (c) => (c.env as Env).ORIGIN_AUTH_TOKEN,
       credentialEncryptionKey: (c) => (c.env as Env).CREDENTIAL_ENCRYPTION_KEY,
       accessLog: env.ACCESS_LOG ?? 'all',
+      allowInsecureLoopbackOrigins: env.ALLOW_INSECURE_LOOPBACK_ORIGINS === 'true',
     })
     return app.fetch(request, env, ctx)
   },

@@ -1,0 +1,133 @@
+import type { EdgeAuthIdentity } from '../middleware/identity.js'
+
+/**
+ * A header name as the origin may read it: lower case, `_` as `-`. CGI, WSGI,
+ * Rack and PHP turn both `X-Consumer-ID` and `x_consumer_id` into
+ * `HTTP_X_CONSUMER_ID`, so the two are one header to them.
+ */
+export function canonicalHeaderName(name: string): string {
+  return name.toLowerCase().replaceAll('_', '-')
+}
+
+/**
+ * Request headers (canonical names) a client must never be able to set towards an
+ * origin: its credentials; the identity headers the gateway asserts (Kong's
+ * names); the request id, forwarding and client-address headers the gateway
+ * sets; and the method and URL overrides that make a server handle another
+ * request than the one the gateway matched (IIS, Symfony, Laravel, Express's
+ * method-override, Rails).
+ */
+const CLIENT_MUST_NOT_SET = new Set([
+  'authorization',
+  'x-auth-token',
+  'x-consumer-id',
+  'x-consumer-custom-id',
+  'x-consumer-username',
+  'x-consumer-groups',
+  'x-credential-identifier',
+  'x-credential-username',
+  'x-anonymous-consumer',
+  'x-anonymous-groups',
+  'x-auth-method',
+  'x-authenticated-scope',
+  'x-authenticated-userid',
+  'x-authenticated-groups',
+  'x-userinfo',
+  'x-request-id',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-path',
+  'x-forwarded-uri',
+  'x-forwarded-server',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'x-original-forwarded-for',
+  'front-end-https',
+  'x-url-scheme',
+  'cf-connecting-ip',
+  'cf-connecting-ipv6',
+  'cf-pseudo-ipv4',
+  'true-client-ip',
+  'x-client-ip',
+  'x-real-ip',
+  'x-cluster-client-ip',
+  'fastly-client-ip',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-original-host',
+  'x-host',
+  'x-envoy-original-path',
+  'x-original-method',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+])
+
+// RFC 9110 §7.6.1: hop-by-hop fields, and every field the Connection header names.
+// hono/proxy drops them from responses, and from requests only when given the raw request.
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+
+/**
+ * The request headers for the origin: the client's, less hop-by-hop fields and
+ * every header, in any spelling, that the client must not set (see above) or
+ * that carries a credential on this route.
+ * @param credentialHeaders The route's extra credential headers.
+ * @param clientIpHeader The configured client-address header, removed whatever its name.
+ */
+export function headersForOrigin(incoming: Headers, credentialHeaders: readonly string[], clientIpHeader: string | null): Headers {
+  const headers = new Headers(incoming)
+  for (const name of (headers.get('connection') ?? '').split(',')) {
+    const trimmed = name.trim().toLowerCase()
+    if (/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(trimmed)) headers.delete(trimmed)
+  }
+  for (const name of HOP_BY_HOP) headers.delete(name)
+  const extra = new Set([...credentialHeaders, ...(clientIpHeader ? [clientIpHeader] : [])].map(canonicalHeaderName))
+  for (const name of namesOf(headers)) {
+    const canonical = canonicalHeaderName(name)
+    if (CLIENT_MUST_NOT_SET.has(canonical) || extra.has(canonical)) headers.delete(name)
+  }
+  return headers
+}
+
+// What a header value carries byte for byte: the runtime trims leading and trailing
+// spaces and tabs (Fetch "normalize"), so " admin " would arrive as "admin".
+const HEADER_SAFE = /^(?![ \t])[^\p{Cc}]*(?<![ \t])$/u
+
+/**
+ * Kong's identity headers, so upstreams written for Kong work unchanged. A name
+ * or custom id that a header would not carry as it is (leading or trailing
+ * whitespace, which the runtime trims, or a control character) is not sent:
+ * `" admin "` must not reach the origin as another consumer's `admin`. The
+ * origin always has `X-Consumer-ID`.
+ */
+export function setIdentityHeaders(headers: Headers, identity: EdgeAuthIdentity): void {
+  headers.set('x-consumer-id', identity.principal.id)
+  const name = identity.principal.name
+  if (name && HEADER_SAFE.test(name)) headers.set('x-consumer-username', name)
+  const customId = identity.consumer?.customId
+  if (customId && HEADER_SAFE.test(customId)) headers.set('x-consumer-custom-id', customId)
+  if (identity.consumer && identity.consumer.groups.length > 0) headers.set('x-consumer-groups', identity.consumer.groups.join(', '))
+  if (identity.method === 'anonymous') headers.set('x-anonymous-consumer', 'true')
+  else headers.set('x-credential-identifier', identity.credentialId)
+  headers.set('x-auth-method', identity.method)
+}
+
+/**
+ * Response headers the client must not see: the origin credential, should an
+ * origin send it back (in any spelling).
+ */
+export function dropCredentialFromResponse(headers: Headers): void {
+  for (const name of namesOf(headers)) if (canonicalHeaderName(name) === 'x-auth-token') headers.delete(name)
+}
+
+/** The names first, then deletions: deleting while iterating would skip names. */
+function namesOf(headers: Headers): string[] {
+  const names: string[] = []
+  headers.forEach((_, name) => void names.push(name))
+  return names
+}
