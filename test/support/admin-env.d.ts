@@ -4,6 +4,8 @@ declare global {
     interface Env {
       /** The JWKS endpoint of test/support/jwks-global-setup.ts. */
       JWKS_SERVER_URL: string
+      /** The IAM + serverless API emulator of test/support/emulator-global-setup.ts. */
+      EMULATOR_URL: string
     }
   }
 }
