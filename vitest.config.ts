@@ -28,6 +28,7 @@ export default defineConfig({
                 JWKS_SERVER_URL: inject('jwksServerUrl'),
                 OIDC_JWKS_TIMEOUT_MS: '1000',
                 EMULATOR_URL: inject('emulatorUrl'),
+                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
               },
             },
           })),

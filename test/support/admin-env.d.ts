@@ -6,6 +6,8 @@ declare global {
       JWKS_SERVER_URL: string
       /** The IAM + serverless API emulator of test/support/emulator-global-setup.ts. */
       EMULATOR_URL: string
+      /** Its admin secret: the organisation owner's API key there. */
+      EMULATOR_ADMIN_SECRET: string
     }
   }
 }
