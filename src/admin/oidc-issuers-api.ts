@@ -16,17 +16,17 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** https, or http to a loopback host (local development): a JWKS fetched in clear text could be swapped. */
 const SecureUrl = v.pipe(
-    v.string('expected a URL'),
-    v.maxLength(2048, 'at most 2048 characters'),
-    v.check((text) => {
-      try {
-        const url = new URL(text)
-        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))
-      } catch {
-        return false
-      }
-    }, 'expected an https URL (http only to localhost)'),
-  )
+  v.string('expected a URL'),
+  v.maxLength(2048, 'at most 2048 characters'),
+  v.check((text) => {
+    try {
+      const url = new URL(text)
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))
+    } catch {
+      return false
+    }
+  }, 'expected an https URL (http only to localhost)'),
+)
 
 const HMAC = new Set(['HS256', 'HS384', 'HS512'])
 

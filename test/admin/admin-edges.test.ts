@@ -108,6 +108,12 @@ describe('paths the admin API does not have', () => {
     expect(await originSaw(marker)).toBe(false)
   })
 
+  it.each(['/__edgegw/%61dmin/v1/nope', '/__edgegw/admin/v1/%6eope', '/__edgegw/admin/v1/routes/'])('answers %s, an admin path however spelt, with the admin API’s 404', async (path) => {
+    const res = await exports.default.fetch(`https://gw.example${path}`, { headers: { 'x-auth-token': env.ADMIN_TOKEN! } })
+    expect(res.status).toBe(404)
+    expect(await res.json()).toMatchObject({ code: 'not_found' })
+  })
+
   it('asks for the credential before saying a path does not exist', async () => {
     const res = await exports.default.fetch(`https://gw.example${ADMIN_PATH}/nope`)
     expect(res.status).toBe(401)
