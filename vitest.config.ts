@@ -29,13 +29,15 @@ export default defineConfig({
                 OIDC_JWKS_TIMEOUT_MS: '1000',
                 // The test origins are http://127.0.0.1 (private targets must otherwise be https://).
                 ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
+                EMULATOR_URL: inject('emulatorUrl'),
+                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
               },
             },
           })),
         ],
         test: {
           name: 'workers',
-          globalSetup: ['./test/support/global-setup.ts', './test/support/jwks-global-setup.ts'],
+          globalSetup: ['./test/support/global-setup.ts', './test/support/jwks-global-setup.ts', './test/support/emulator-global-setup.ts'],
           include: ['test/{middleware,keyset,proxy,authz,credentials,sync,admin,worker,e2e}/**/*.test.ts'],
         },
       },

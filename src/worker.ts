@@ -10,7 +10,7 @@ import { adminAuth } from './admin/admin-auth.js'
 import { createGateway } from './gateway.js'
 import { kvKeySet } from './keyset/kv-key-set.js'
 import { readSettings, type GatewayEnv, type GatewaySettings } from './settings.js'
-import { apisFromEnv, syncFromEnv } from './sync/from-env.js'
+import { apisFromEnv, iamApiAs, syncFromEnv } from './sync/from-env.js'
 import { Registry } from './sync/registry.js'
 
 export type { GatewayEnv } from './settings.js'
@@ -24,35 +24,41 @@ function buildApp(settings: GatewaySettings): App {
     maxSyncAgeSeconds: settings.maxSyncAgeSeconds,
   })
   const app: App = new Hono()
-  app.use(
-    `${ADMIN_PREFIX}/*`,
-    adminAuth({
-      keySet,
-      bootstrapToken: (c) => (c.env as GatewayEnv).ADMIN_TOKEN,
-      organizationId: () => settings.organizationId ?? '',
-      realm: settings.realm,
-    }),
-  )
+  const auth = adminAuth({
+    keySet,
+    bootstrapToken: (c) => (c.env as GatewayEnv).ADMIN_TOKEN,
+    organizationId: () => settings.organizationId ?? '',
+    realm: settings.realm,
+  })
+  // Everything under the admin prefix is the admin API's: authenticated first, and an
+  // unknown admin path is its 404, never a request for the gateway below.
   app.route(
     ADMIN_PREFIX,
-    adminApi((c) => {
-      const env = c.env as GatewayEnv
-      // The IAM clients only for the endpoints that call IAM: consumers, credentials,
-      // OIDC issuers and routes work without IAM configured.
-      return {
-        kv: env.KEYSET,
-        registry: new Registry(env.KEYSET),
-        get iam() {
-          return apisFromEnv(env, settings).iam
-        },
-        get serverless() {
-          return apisFromEnv(env, settings).serverless
-        },
-        credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
-        sync: () => syncFromEnv(env, settings),
-        allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
-      }
-    }),
+    adminApi(
+      (c) => {
+        const env = c.env as GatewayEnv
+        // The IAM clients only for the endpoints that call IAM: consumers, credentials,
+        // OIDC issuers and routes work without IAM configured.
+        return {
+          kv: env.KEYSET,
+          registry: new Registry(env.KEYSET),
+          get iam() {
+            return apisFromEnv(env, settings).iam
+          },
+          get serverless() {
+            return apisFromEnv(env, settings).serverless
+          },
+          get organizationId() {
+            return apisFromEnv(env, settings).organizationId
+          },
+          iamAs: (secret: string) => iamApiAs(env, settings, secret),
+          credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
+          sync: () => syncFromEnv(env, settings),
+          allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
+        }
+      },
+      { auth },
+    ),
   )
   app.route(
     '/',

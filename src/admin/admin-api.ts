@@ -1,9 +1,11 @@
-import { Hono, type Context } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
-import { apiKeyDigest } from '../keyset/digest.js'
-import { RouteSchema, type Route } from '../keyset/schema.js'
+import { RouteAuthSchema } from '../keyset/jwt-schema.js'
+import { RouteSchema, TargetSchema, type Route } from '../keyset/schema.js'
 import { RESERVED_PREFIX, assertSecureTargets, assertValidRoutes } from '../keyset/validate-routes.js'
 import { readManifest, type KeySetKvWriter } from '../keyset/writer.js'
+import { requestIdOf } from '../middleware/edge-auth.js'
 import { ApiCallError } from '../sync/api-error.js'
 import { NotConfiguredError } from '../sync/from-env.js'
 import type { IamApi } from '../sync/iam-api.js'
@@ -11,7 +13,9 @@ import type { Registry, RegistryKv } from '../sync/registry.js'
 import type { ServerlessApi } from '../sync/serverless-api.js'
 import type { SyncOutcome } from '../sync/run-sync.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
-import { AdminError, isoNow, parseBody, problem } from './admin-http.js'
+import { AdminError, parseBody, problem } from './admin-http.js'
+import { auditTo, consoleAdminLog, type AdminLog } from './audit-log.js'
+import { captureRoutes } from './capture-api.js'
 import { consumerRoutes } from './consumers-api.js'
 import { oidcIssuerRoutes } from './oidc-issuers-api.js'
 
@@ -24,6 +28,13 @@ export interface AdminDependencies {
   iam: IamApi
   /** The serverless API; as `iam`. */
   serverless: ServerlessApi
+  /** The organisation the gateway serves (`SCW_ORGANIZATION_ID`); as `iam`. */
+  organizationId: string
+  /**
+   * The IAM API authenticating with `secret` instead of `IAM_API_TOKEN` (same URL,
+   * timeouts and redirect rule): proves that a registered secret is live. As `iam`.
+   */
+  iamAs: (secret: string) => IamApi
   /** The Worker secret `CREDENTIAL_ENCRYPTION_KEY` that seals HMAC credential secrets; unset → HMAC credentials cannot be created (503). */
   credentialEncryptionKey?: string | undefined
   /** Runs one sync now. */
@@ -33,59 +44,44 @@ export interface AdminDependencies {
   clock?: () => number
 }
 
+/** Options of {@link adminApi}. */
+export interface AdminApiOptions {
+  /** Runs first on every admin request, unknown paths included ({@link adminAuth} in the Worker); sets `adminCaller`. */
+  auth: MiddlewareHandler
+  /** Where audit lines and unexpected-error lines go. Default {@link consoleAdminLog} (JSON on the console). */
+  log?: AdminLog
+}
+
 /** Where the admin API lives; routes may not claim it. */
 export const ADMIN_PREFIX = `${RESERVED_PREFIX}/admin/v1`
 
-const Uuid = v.pipe(v.string(), v.uuid())
-const KeyKind = v.optional(v.picklist(['personal', 'ci', 'service']))
+/** The largest `PUT /routes` body, in bytes (1 MiB: some 3,000 routes); every other body is capped at 64 KiB. */
+export const ROUTES_BODY_MAX_BYTES = 1024 * 1024
 
-const MintKeyBody = v.pipe(
-  v.object({
-    application_id: v.optional(Uuid),
-    user_id: v.optional(Uuid),
-    description: v.optional(v.pipe(v.string(), v.maxLength(200)), ''),
-    expires_at: v.optional(v.pipe(v.string(), v.isoTimestamp())),
-    default_project_id: v.optional(Uuid),
-    kind: KeyKind,
-  }),
-  v.check((b) => (b.application_id === undefined) !== (b.user_id === undefined), 'exactly one of application_id and user_id is required'),
-)
-
-const RegisterKeyBody = v.object({
-  access_key: v.pipe(v.string(), v.regex(/^SCW[0-9A-Z]{17}$/, 'access_key must look like SCWXXXXXXXXXXXXXXXXX')),
-  secret_key: Uuid,
-  kind: KeyKind,
+// Strict at every level: a typo ("alowGroups") is refused instead of dropping the allow-list.
+const RoutesBody = v.strictObject({
+  routes: v.array(v.strictObject({ ...RouteSchema.entries, target: v.strictObject(TargetSchema.entries), auth: v.optional(v.strictObject(RouteAuthSchema.entries), {}) }), 'expected an array of routes'),
 })
-
-const MintTokenBody = v.pipe(
-  v.object({
-    product: v.picklist(['functions', 'containers']),
-    namespace_id: v.optional(Uuid),
-    function_id: v.optional(Uuid),
-    container_id: v.optional(Uuid),
-    description: v.optional(v.string()),
-    expires_at: v.optional(v.pipe(v.string(), v.isoTimestamp())),
-  }),
-  v.check((b) => [b.namespace_id, b.function_id, b.container_id].filter(Boolean).length === 1, 'exactly one of namespace_id, function_id, container_id is required'),
-)
-
-const RegisterNamespaceKeyBody = v.object({
-  product: v.picklist(['functions', 'containers']),
-  namespace_id: Uuid,
-  public_key: v.pipe(v.string(), v.startsWith('-----BEGIN', 'public_key must be a PEM')),
-})
-
-const RoutesBody = v.object({ routes: v.array(RouteSchema) })
 
 /**
- * The admin API the `edgegw` CLI uses: status and sync, API keys and legacy
- * tokens, routes, consumers and their JWT credentials, OIDC issuers
- * (docs/consumers.md). Responses that carry a secret (a minted key or token,
- * a new HMAC credential) are `Cache-Control: no-store` and are the only time it
- * is shown. Every request must already have passed {@link adminAuth}.
+ * The admin API the `edgegw` CLI uses (docs/admin-api.md): status and sync, API
+ * keys and legacy tokens, routes, consumers and their JWT credentials, OIDC
+ * issuers (docs/consumers.md). Every request is authenticated first; every error
+ * is `application/problem+json` with a stable `code` and the request id, unknown
+ * paths included (404 `not_found`); bodies are strict and capped; every change
+ * writes one audit line. Responses that carry a secret (a minted key or token, a
+ * new HMAC credential) are `Cache-Control: no-store` and are the only time it is shown.
  */
-export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono {
+export function adminApi(dependencies: (c: Context) => AdminDependencies, options: AdminApiOptions): Hono {
   const app = new Hono()
+  const log = options.log ?? consoleAdminLog
+  const audit = auditTo(log)
+
+  app.use('*', async (c, next) => {
+    c.header('x-request-id', requestIdOf(c))
+    await next()
+  })
+  app.use('*', options.auth)
 
   app.get('/status', async (c) => {
     const { kv } = dependencies(c)
@@ -108,59 +104,16 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono 
 
   app.post('/sync', async (c) => {
     const outcome = await dependencies(c).sync()
+    if (outcome.ok) audit(c, 'sync.run', 'keyset')
     return c.json({ ok: outcome.ok, changed: outcome.write?.changed ?? false, write: outcome.write ?? null, statusWritten: outcome.statusWritten, status: outcome.status }, outcome.ok ? 200 : 502)
   })
 
-  app.post('/api-keys', async (c) => {
-    const body = await parseBody(c, MintKeyBody)
-    const deps = dependencies(c)
-    const { kind, ...request } = body
-    const created = await deps.iam.createApiKey(request)
-    await deps.registry.captureKey(created.access_key, { digest: await apiKeyDigest(created.secret_key), kind, capturedAt: now(deps), via: 'mint' })
-    c.executionCtx.waitUntil(deps.sync().catch(() => undefined))
-    c.header('cache-control', 'no-store')
-    return c.json({ ...created, kind: kind ?? null, note: 'The secret is shown once. The key works at the edge after the sync that has just been started.' }, 201)
-  })
-
-  app.post('/api-keys/register', async (c) => {
-    const body = await parseBody(c, RegisterKeyBody)
-    const deps = dependencies(c)
-    // The key must exist in IAM; its secret cannot be checked against IAM, so the caller vouches for it.
-    const key = await deps.iam.getApiKey(body.access_key)
-    await deps.registry.captureKey(key.access_key, { digest: await apiKeyDigest(body.secret_key), kind: body.kind, capturedAt: now(deps), via: 'register' })
-    return c.json({ access_key: key.access_key, registered: true }, 201)
-  })
-
-  app.delete('/api-keys/:accessKey/capture', async (c) => {
-    await dependencies(c).registry.forgetKey(c.req.param('accessKey'))
-    return c.body(null, 204)
-  })
-
-  app.post('/legacy-tokens', async (c) => {
-    const body = await parseBody(c, MintTokenBody)
-    const deps = dependencies(c)
-    const { product, ...request } = body
-    const created = await deps.serverless.createToken(product, request)
-    const namespaceId = created.namespace_id ?? body.namespace_id
-    if (created.public_key && namespaceId) {
-      await deps.registry.captureNamespaceKey(namespaceId, { kind: product === 'functions' ? 'function' : 'container', publicKeyPem: created.public_key, capturedAt: now(deps) })
-    }
-    c.executionCtx.waitUntil(deps.sync().catch(() => undefined))
-    c.header('cache-control', 'no-store')
-    return c.json({ ...created, public_key_captured: Boolean(created.public_key && namespaceId) }, 201)
-  })
-
-  app.post('/legacy-namespace-keys', async (c) => {
-    const body = await parseBody(c, RegisterNamespaceKeyBody)
-    const deps = dependencies(c)
-    await deps.registry.captureNamespaceKey(body.namespace_id, { kind: body.product === 'functions' ? 'function' : 'container', publicKeyPem: body.public_key, capturedAt: now(deps) })
-    return c.json({ namespace_id: body.namespace_id, registered: true }, 201)
-  })
+  captureRoutes(app, dependencies, audit)
 
   app.get('/routes', async (c) => c.json({ routes: await dependencies(c).registry.routes() }))
 
   app.put('/routes', async (c) => {
-    const body = await parseBody(c, RoutesBody)
+    const body = await parseBody(c, RoutesBody, { maxBytes: ROUTES_BODY_MAX_BYTES })
     try {
       assertValidRoutes(body.routes)
       assertSecureTargets(body.routes, { allowInsecureLoopbackOrigins: dependencies(c).allowInsecureLoopbackOrigins ?? false })
@@ -168,22 +121,29 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies): Hono 
       throw new AdminError(400, 'invalid_body', (error as Error).message)
     }
     await dependencies(c).registry.saveRoutes(body.routes as Route[])
+    audit(c, 'routes.replace', 'routes')
     return c.json({ routes: body.routes.length, note: 'Routes take effect after the next sync.' })
   })
 
-  consumerRoutes(app, dependencies)
-  oidcIssuerRoutes(app, dependencies)
+  consumerRoutes(app, dependencies, audit)
+  oidcIssuerRoutes(app, dependencies, audit)
 
-  app.onError((error) => {
-    if (error instanceof AdminError) return problem(error.status, error.code, error.message)
-    if (error instanceof NotConfiguredError) return problem(503, 'not_configured', error.message)
+  // Last: any other path under the prefix is the admin API's 404, never the gateway's.
+  app.all('*', () => {
+    throw new AdminError(404, 'not_found', 'the admin API has no such endpoint (or not with this method)')
+  })
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse()
+    if (error instanceof AdminError) return problem(c, error.status, error.code, error.message)
+    if (error instanceof NotConfiguredError) return problem(c, 503, 'not_configured', error.message)
     if (error instanceof ApiCallError) {
       const status = error.status === 404 ? 404 : error.status === 400 ? 400 : 502
-      return problem(status, status === 502 ? 'upstream_failed' : 'upstream_refused', error.message)
+      return problem(c, status, status === 502 ? 'upstream_failed' : 'upstream_refused', error.message)
     }
-    throw error
+    // The class only: a message may quote stored or sent data, a stack adds nothing an operator can act on.
+    log({ type: 'error', request_id: requestIdOf(c), method: c.req.method, path: c.req.routePath, error: error instanceof Error ? error.name : typeof error })
+    return problem(c, 500, 'internal_error', 'The admin API failed unexpectedly; the request id is in the log.')
   })
   return app
 }
-
-const now = (deps: AdminDependencies) => isoNow(deps.clock)

@@ -2,17 +2,17 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { verifyApiKey } from '../credentials/api-key.js'
 import { EdgeAuthError } from '../errors.js'
 import { refusal } from '../middleware/edge-auth.js'
-import { credentialShape, extractCredential } from '../middleware/extract.js'
+import { credentialShape, extractCredential, type CredentialShape, type ExtractedCredential } from '../middleware/extract.js'
 import { sha256Hex } from '../keyset/digest.js'
 import type { KeySetStore } from '../keyset/store.js'
 
 /** The permission set an IAM key needs, on the whole organisation, to use the admin API. */
 export const ADMIN_PERMISSION_SET = 'IAMManager'
 
-/** Who called the admin API. */
+/** Who called the admin API: the actor of its audit lines. */
 export interface AdminCaller {
-  via: 'bootstrap-token' | 'iam-api-key'
-  /** The access key, or `bootstrap` for the Worker secret. */
+  kind: 'admin-token' | 'api-key'
+  /** The access key, or `ADMIN_TOKEN` (the secret's name, never its value). */
   id: string
 }
 
@@ -38,6 +38,11 @@ export interface AdminAuthOptions {
  * to the key set, whose bearer is the organisation owner or holds
  * `IAMManager` on the organisation: the admin API mints keys and records their
  * digests, which is IAM management.
+ *
+ * Any other credential is 401 with an RFC 6750 challenge, whatever its shape: a
+ * wrong `ADMIN_TOKEN` (`token_invalid`), an unknown key (`api_key_unknown`), a JWT
+ * (`credentials_unsupported`). Only two different credentials in one request are
+ * 400 (`credentials_conflict`), and an unreadable key set 503.
  */
 export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
   const clock = options.clock ?? Date.now
@@ -51,11 +56,13 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
   }
 
   async function authenticate(c: Context): Promise<AdminCaller> {
-    const credential = extractCredential(c.req.raw, { queryParameters: [], cookies: [] })
+    const credential = extracted(c.req.raw)
     if (!credential) throw new EdgeAuthError('credentials_missing', 'no credential')
     const bootstrap = options.bootstrapToken(c)
-    if (bootstrap && (await sameSecret(credential.value, bootstrap))) return { via: 'bootstrap-token', id: 'bootstrap' }
-    if (credentialShape(credential.value) !== 'api-key') throw new EdgeAuthError('credentials_unsupported', 'the admin API takes API keys only')
+    if (bootstrap && (await sameSecret(credential.value, bootstrap))) return { kind: 'admin-token', id: 'ADMIN_TOKEN' }
+    const shape = shapeOf(credential.value)
+    if (shape === 'jwt') throw new EdgeAuthError('credentials_unsupported', 'the admin API takes ADMIN_TOKEN or an API key')
+    if (shape !== 'api-key') throw new EdgeAuthError('token_invalid', 'neither ADMIN_TOKEN nor an API key')
     const keySet = await options.keySet(c).current({ waitUntil: (p) => c.executionCtx.waitUntil(p) })
     const key = await verifyApiKey(credential.value, keySet, clock())
     const organizationId = options.organizationId(c)
@@ -64,7 +71,25 @@ export function adminAuth(options: AdminAuthOptions): MiddlewareHandler {
       (key.owner ||
         key.grants.some((g) => g.condition === undefined && g.permissionSets.includes(ADMIN_PERMISSION_SET) && g.scope.type === 'organization' && g.scope.organizationId === organizationId))
     if (!allowed) throw new EdgeAuthError('permission_denied', `${key.accessKey} lacks ${ADMIN_PERMISSION_SET} on the organisation`, { requiredScope: ADMIN_PERMISSION_SET })
-    return { via: 'iam-api-key', id: key.accessKey }
+    return { kind: 'api-key', id: key.accessKey }
+  }
+}
+
+/** The credential; one that no token could be (spaces, empty) is a wrong token here, not a malformed request. */
+function extracted(request: Request): ExtractedCredential | undefined {
+  try {
+    return extractCredential(request, { queryParameters: [], cookies: [] })
+  } catch (error) {
+    if (error instanceof EdgeAuthError && error.code === 'credentials_malformed') throw new EdgeAuthError('token_invalid', 'neither ADMIN_TOKEN nor an API key', {}, { cause: error })
+    throw error
+  }
+}
+
+function shapeOf(value: string): CredentialShape | undefined {
+  try {
+    return credentialShape(value)
+  } catch {
+    return undefined
   }
 }
 

@@ -7,25 +7,26 @@ import * as v from 'valibot'
 import { ConsumerSchema } from '../keyset/jwt-schema.js'
 import { toBase64url } from '../keyset/secret-box.js'
 import { ConsumerRegistry, RegistryConflictError, type ConsumerEntry, type JwtCredentialEntry } from '../sync/consumer-registry.js'
-import { AdminError, isoNow, parseBody } from './admin-http.js'
+import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import type { AdminDependencies } from './admin-api.js'
+import { idRules } from './admin-input.js'
+import type { Audit } from './audit-log.js'
 import { JwtCredentialBody, prepareCredential } from './jwt-credential-input.js'
 
 const GroupName = ConsumerSchema.entries.groups.wrapped.item
 const Groups = v.pipe(
-  v.array(GroupName, 'groups: expected an array of group names'),
-  v.maxLength(100, 'groups: at most 100 groups'),
+  v.array(GroupName, 'expected an array of group names'),
+  v.maxLength(100, 'at most 100 groups'),
   v.transform((groups) => [...new Set(groups)]),
 )
-const Text = (field: string) =>
-  v.pipe(
-    v.string(`${field}: expected a string`),
-    v.minLength(1, `${field}: must not be empty`),
-    v.maxLength(128, `${field}: at most 128 characters`),
-    v.regex(/^[^\p{Cc}]+$/u, `${field}: no control characters`),
-  )
+const Text = v.pipe(
+  v.string('expected a string'),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(128, 'at most 128 characters'),
+  v.regex(/^[^\p{Cc}]+$/u, 'no control characters'),
+)
 
-const ConsumerBody = v.strictObject({ username: Text('username'), custom_id: v.optional(Text('custom_id')), groups: v.optional(Groups, []) })
+const ConsumerBody = v.strictObject({ username: Text, custom_id: v.optional(Text), groups: v.optional(Groups, []) })
 const GroupsBody = v.strictObject({ groups: Groups })
 
 /** A consumer on the wire (Kong's field names; times RFC 3339). */
@@ -46,12 +47,12 @@ export function credentialJson(credential: JwtCredentialEntry) {
 }
 
 /** Adds the consumer and JWT credential endpoints to the admin app. */
-export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies): void {
+export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
   const registryOf = (c: Context) => new ConsumerRegistry(dependencies(c).kv)
   /** Consumer changes reach the key set with the next sync: start one now, in the background. */
   const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
   const consumerOr404 = async (c: Context): Promise<ConsumerEntry> => {
-    const consumer = await registryOf(c).findConsumer(c.req.param('consumer')!)
+    const consumer = await registryOf(c).findConsumer(pathId(c, 'consumer', 'consumer', idRules.consumer))
     if (!consumer) throw new AdminError(404, 'consumer_not_found', 'no consumer has this id or username')
     return consumer
   }
@@ -67,6 +68,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
         createdAt: isoNow(dependencies(c).clock),
       }),
     )
+    audit(c, 'consumer.create', consumer.id)
     syncSoon(c)
     c.header('location', `${new URL(c.req.url).pathname}/${consumer.id}`)
     return c.json(consumerJson(consumer), 201)
@@ -82,7 +84,9 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
   app.get('/consumers/:consumer', async (c) => c.json(consumerJson(await consumerOr404(c))))
 
   app.delete('/consumers/:consumer', async (c) => {
-    await registryOf(c).deleteConsumer(await consumerOr404(c))
+    const consumer = await consumerOr404(c)
+    await registryOf(c).deleteConsumer(consumer)
+    audit(c, 'consumer.delete', consumer.id)
     syncSoon(c)
     return c.body(null, 204)
   })
@@ -90,6 +94,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
   app.put('/consumers/:consumer/groups', async (c) => {
     const body = await parseBody(c, GroupsBody)
     const consumer = await registryOf(c).saveConsumer({ ...(await consumerOr404(c)), groups: body.groups })
+    audit(c, 'consumer.groups.replace', consumer.id)
     syncSoon(c)
     return c.json(consumerJson(consumer))
   })
@@ -100,6 +105,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     const consumer = await consumerOr404(c)
     const prepared = await prepareCredential(body, { consumerId: consumer.id, encryptionKey: deps.credentialEncryptionKey, createdAt: isoNow(deps.clock) })
     const credential = await conflictsAs409(() => registryOf(c).createCredential(prepared.entry))
+    audit(c, 'jwt_credential.create', credential.id)
     syncSoon(c)
     c.header('cache-control', 'no-store')
     return c.json(
@@ -120,7 +126,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
 
   app.get('/consumers/:consumer/jwt/:credential', async (c) => {
     const consumer = await consumerOr404(c)
-    const credential = await registryOf(c).findCredential(consumer.id, c.req.param('credential')!)
+    const credential = await registryOf(c).findCredential(consumer.id, credentialParam(c))
     if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
     return c.json(credentialJson(credential))
   })
@@ -128,13 +134,16 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
   app.delete('/consumers/:consumer/jwt/:credential', async (c) => {
     const consumer = await consumerOr404(c)
     const registry = registryOf(c)
-    const credential = await registry.findCredential(consumer.id, c.req.param('credential')!)
+    const credential = await registry.findCredential(consumer.id, credentialParam(c))
     if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
     await registry.deleteCredential(credential)
+    audit(c, 'jwt_credential.delete', credential.id)
     syncSoon(c)
     return c.body(null, 204)
   })
 }
+
+const credentialParam = (c: Context): string => pathId(c, 'credential', 'credential', idRules.credential)
 
 async function conflictsAs409<T>(create: () => Promise<T>): Promise<T> {
   try {

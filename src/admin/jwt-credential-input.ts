@@ -15,16 +15,16 @@ import { AdminError } from './admin-http.js'
 export const JwtCredentialBody = v.strictObject({
   key: v.optional(
     v.pipe(
-      v.string('key: expected a string'),
-      v.minLength(1, 'key: must not be empty'),
-      v.maxLength(256, 'key: at most 256 characters'),
-      v.regex(/^[^\p{Cc}]+$/u, 'key: no control characters'),
+      v.string('expected a string'),
+      v.minLength(1, 'must not be empty'),
+      v.maxLength(256, 'at most 256 characters'),
+      v.regex(/^[^\p{Cc}]+$/u, 'no control characters'),
     ),
   ),
-  algorithm: v.optional(v.picklist(CONSUMER_ALGORITHMS), 'HS256'),
-  secret: v.optional(v.pipe(v.string('secret: expected a string'), v.minLength(1, 'secret: must not be empty'), v.maxLength(1024, 'secret: at most 1024 characters'))),
-  secret_is_base64: v.optional(v.boolean(), false),
-  rsa_public_key: v.optional(v.pipe(v.string('rsa_public_key: expected a PEM string'), v.maxLength(16_384, 'rsa_public_key: at most 16384 characters'))),
+  algorithm: v.optional(v.picklist(CONSUMER_ALGORITHMS, `expected one of ${CONSUMER_ALGORITHMS.join(', ')}`), 'HS256'),
+  secret: v.optional(v.pipe(v.string('expected a string'), v.minLength(1, 'must not be empty'), v.maxLength(1024, 'at most 1024 characters'))),
+  secret_is_base64: v.optional(v.boolean('expected true or false'), false),
+  rsa_public_key: v.optional(v.pipe(v.string('expected a PEM string'), v.maxLength(16_384, 'at most 16384 characters'))),
 })
 export type JwtCredentialBodyInput = v.InferOutput<typeof JwtCredentialBody>
 

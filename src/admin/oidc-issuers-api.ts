@@ -4,46 +4,47 @@
  */
 import type { Context, Hono } from 'hono'
 import * as v from 'valibot'
-import { OIDC_ALGORITHMS, OidcIssuerSchema, type OidcPart } from '../keyset/jwt-schema.js'
+import { OIDC_ALGORITHMS, type OidcPart } from '../keyset/jwt-schema.js'
 import { currentOidcPart } from '../sync/oidc-jwks.js'
 import { OidcRegistry, type OidcIssuerEntry } from '../sync/oidc-registry.js'
-import { AdminError, isoNow, parseBody } from './admin-http.js'
+import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import type { AdminDependencies } from './admin-api.js'
+import { idRules } from './admin-input.js'
+import type { Audit } from './audit-log.js'
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** https, or http to a loopback host (local development): a JWKS fetched in clear text could be swapped. */
-const SecureUrl = (field: string) =>
-  v.pipe(
-    v.string(`${field}: expected a URL`),
-    v.maxLength(2048, `${field}: at most 2048 characters`),
-    v.check((text) => {
-      try {
-        const url = new URL(text)
-        return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))
-      } catch {
-        return false
-      }
-    }, `${field}: expected an https URL (http only to localhost)`),
-  )
+const SecureUrl = v.pipe(
+  v.string('expected a URL'),
+  v.maxLength(2048, 'at most 2048 characters'),
+  v.check((text) => {
+    try {
+      const url = new URL(text)
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))
+    } catch {
+      return false
+    }
+  }, 'expected an https URL (http only to localhost)'),
+)
 
 const HMAC = new Set(['HS256', 'HS384', 'HS512'])
 
 const IssuerBody = v.strictObject({
-  issuer: SecureUrl('issuer'),
+  issuer: SecureUrl,
   audiences: v.pipe(
-    v.array(v.pipe(v.string('audiences: expected strings'), v.minLength(1, 'audiences: no empty audience'), v.maxLength(512, 'audiences: at most 512 characters each')), 'audiences: expected an array of strings'),
-    v.minLength(1, 'audiences: at least one audience'),
-    v.maxLength(50, 'audiences: at most 50 audiences'),
+    v.array(v.pipe(v.string('expected a string'), v.minLength(1, 'no empty audience'), v.maxLength(512, 'at most 512 characters')), 'expected an array of strings'),
+    v.minLength(1, 'at least one audience'),
+    v.maxLength(50, 'at most 50 audiences'),
     v.transform((audiences) => [...new Set(audiences)]),
   ),
-  jwks_uri: SecureUrl('jwks_uri'),
+  jwks_uri: SecureUrl,
   algorithms: v.optional(
     v.pipe(
-      v.array(v.string('algorithms: expected strings'), 'algorithms: expected an array'),
-      v.minLength(1, 'algorithms: at least one algorithm'),
-      v.check((algs) => !algs.some((alg) => HMAC.has(alg)), 'algorithms: HMAC algorithms are refused for OIDC issuers (their key would be the public JWKS)'),
-      v.check((algs) => algs.every((alg) => (OIDC_ALGORITHMS as readonly string[]).includes(alg)), `algorithms: each one of ${OIDC_ALGORITHMS.join(', ')}`),
+      v.array(v.string('expected a string'), 'expected an array'),
+      v.minLength(1, 'at least one algorithm'),
+      v.check((algs) => !algs.some((alg) => HMAC.has(alg)), 'HMAC algorithms are refused for OIDC issuers (their key would be the public JWKS)'),
+      v.check((algs) => algs.every((alg) => (OIDC_ALGORITHMS as readonly string[]).includes(alg)), `each one of ${OIDC_ALGORITHMS.join(', ')}`),
       v.transform((algs) => [...new Set(algs)] as (typeof OIDC_ALGORITHMS)[number][]),
     ),
   ),
@@ -64,14 +65,10 @@ export function issuerJson(entry: OidcIssuerEntry, synced?: OidcPart['issuers'][
 }
 
 /** Adds the OIDC issuer endpoints to the admin app. */
-export function oidcIssuerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies): void {
+export function oidcIssuerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
   const registryOf = (c: Context) => new OidcRegistry(dependencies(c).kv)
   const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
-  const idParam = (c: Context): string => {
-    const id = c.req.param('id')!
-    if (!v.is(OidcIssuerSchema.entries.id, id)) throw new AdminError(400, 'invalid_id', 'id: letters, digits and . _ ~ - (starting with a letter or digit), at most 128 characters')
-    return id
-  }
+  const idParam = (c: Context): string => pathId(c, 'id', 'oidc issuer', idRules.oidcIssuer)
 
   app.put('/oidc-issuers/:id', async (c) => {
     const id = idParam(c)
@@ -88,6 +85,7 @@ export function oidcIssuerRoutes(app: Hono, dependencies: (c: Context) => AdminD
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     })
+    audit(c, existing ? 'oidc_issuer.update' : 'oidc_issuer.create', entry.id)
     syncSoon(c)
     return c.json(issuerJson(entry), existing ? 200 : 201)
   })
@@ -109,6 +107,7 @@ export function oidcIssuerRoutes(app: Hono, dependencies: (c: Context) => AdminD
     const id = idParam(c)
     if (!(await registry.find(id))) throw new AdminError(404, 'oidc_issuer_not_found', 'no OIDC issuer has this id')
     await registry.delete(id)
+    audit(c, 'oidc_issuer.delete', id)
     syncSoon(c)
     return c.body(null, 204)
   })

@@ -26,6 +26,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * A small client for Scaleway-shaped JSON APIs: `X-Auth-Token` authentication,
  * `page`/`page_size`/`total_count` pagination, retries with exponential backoff
  * on 429 and 5xx, a timeout per attempt, and every response checked with a schema.
+ * Redirects are followed only within the API's origin: the token is never sent
+ * anywhere else.
  *
  * @throws {TypeError} from the constructor for a bad option.
  */
@@ -99,18 +101,7 @@ export class ApiClient {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), this.#timeoutMs)
     try {
-      let res: Response
-      try {
-        res = await this.#fetch(`${this.#base}${path}`, {
-          method,
-          headers: { 'x-auth-token': this.#token, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          signal: controller.signal,
-        })
-      } catch (cause) {
-        if (controller.signal.aborted) throw new ApiCallError('timeout', call, `no answer within ${this.#timeoutMs} ms`, undefined, { cause })
-        throw new ApiCallError('network', call, `network error: ${cause instanceof Error ? cause.message : String(cause)}`, undefined, { cause })
-      }
+      const res = await this.#fetchFollowingSameOrigin(method, `${this.#base}${path}`, body, call, controller)
       let text: string
       try {
         text = await res.text()
@@ -138,7 +129,55 @@ export class ApiClient {
       clearTimeout(timer)
     }
   }
+
+  /**
+   * One request, redirects handled by hand (`redirect: 'manual'`): the platform's
+   * fetch would re-send `X-Auth-Token` to wherever a `Location` points. A redirect
+   * is followed only within the API's origin (scheme, host and port), at most
+   * {@link MAX_REDIRECTS} times, and a write only with 307 or 308 (which keep the
+   * method and body); anything else is an {@link ApiCallError} of kind `redirect`.
+   */
+  async #fetchFollowingSameOrigin(method: string, firstUrl: string, body: unknown, call: string, controller: AbortController): Promise<Response> {
+    const origin = new URL(firstUrl).origin
+    let url = firstUrl
+    for (let hop = 0; ; hop++) {
+      let res: Response
+      try {
+        res = await this.#fetch(url, {
+          method,
+          headers: { 'x-auth-token': this.#token, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          redirect: 'manual',
+          signal: controller.signal,
+        })
+      } catch (cause) {
+        if (controller.signal.aborted) throw new ApiCallError('timeout', call, `no answer within ${this.#timeoutMs} ms`, undefined, { cause })
+        throw new ApiCallError('network', call, `network error: ${cause instanceof Error ? cause.message : String(cause)}`, undefined, { cause })
+      }
+      if (!REDIRECT_STATUSES.has(res.status)) return res
+      // The redirect's body is not needed; release the connection.
+      await res.body?.cancel().catch(() => undefined)
+      const location = res.headers.get('location')
+      let next: URL | undefined
+      try {
+        next = location === null ? undefined : new URL(location, url)
+      } catch {
+        next = undefined
+      }
+      if (!next) throw new ApiCallError('redirect', call, `HTTP ${res.status} redirect without a usable Location: not followed`, res.status)
+      if (next.origin !== origin) throw new ApiCallError('redirect', call, `HTTP ${res.status} redirect to another origin (${next.origin}): not followed`, res.status)
+      if (method !== 'GET' && method !== 'HEAD' && res.status !== 307 && res.status !== 308) {
+        throw new ApiCallError('redirect', call, `HTTP ${res.status} redirect of a ${method}: not followed (only 307 and 308 keep the method)`, res.status)
+      }
+      if (hop >= MAX_REDIRECTS) throw new ApiCallError('redirect', call, `more than ${MAX_REDIRECTS} redirects: not followed`, res.status)
+      url = next.href
+    }
+  }
 }
+
+/** Redirects followed within the API origin, at most. */
+const MAX_REDIRECTS = 3
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
 
 function isRetryable(error: ApiCallError): boolean {
   if (error.kind === 'timeout' || error.kind === 'network') return true

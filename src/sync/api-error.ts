@@ -1,5 +1,9 @@
-/** Why a call to the IAM or serverless API failed; `call` names it (`GET /iam/v1alpha1/api-keys?page=2`). */
-export type ApiErrorKind = 'timeout' | 'network' | 'http' | 'invalid_response'
+/**
+ * Why a call to the IAM or serverless API failed; `call` names it (`GET /iam/v1alpha1/api-keys?page=2`).
+ * `redirect`: the API answered a redirect the client does not follow (to another origin, a
+ * write turned into a GET, or too many), so the token was not sent on.
+ */
+export type ApiErrorKind = 'timeout' | 'network' | 'http' | 'invalid_response' | 'redirect'
 
 /**
  * A failed call to the IAM or serverless API. The message names the call and

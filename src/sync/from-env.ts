@@ -26,6 +26,17 @@ export function apisFromEnv(env: GatewayEnv, settings: GatewaySettings): { iam: 
 }
 
 /**
+ * The IAM client as {@link apisFromEnv} builds it (same URL, timeouts, attempts),
+ * authenticating with `token` instead of `IAM_API_TOKEN`: the admin API proves
+ * with it that a registered secret is live.
+ * @throws {NotConfiguredError} as {@link apisFromEnv}.
+ */
+export function iamApiAs(env: GatewayEnv, settings: GatewaySettings, token: string): IamApi {
+  apisFromEnv(env, settings)
+  return new IamApi(new ApiClient({ baseUrl: settings.iamApiUrl, token, timeoutMs: settings.iamApiTimeoutMs, attempts: settings.iamApiAttempts }))
+}
+
+/**
  * Runs one sync with the Worker's bindings. Without `IAM_API_TOKEN` the key set
  * is built from the registry alone (routes, consumers, OIDC issuers).
  * @throws {NotConfiguredError} (as a rejection) when `IAM_API_TOKEN` is set but `SCW_ORGANIZATION_ID` is not.

@@ -78,6 +78,9 @@ export class IamApi {
   listRules(policyId: string): Promise<IamRule[]> {
     return this.client.list('/iam/v1alpha1/rules', 'rules', IamRuleSchema, { policy_id: policyId })
   }
+  getUser(userId: string): Promise<IamUser> {
+    return this.client.call('GET', `/iam/v1alpha1/users/${encodeURIComponent(userId)}`, IamUserSchema)
+  }
   getApiKey(accessKey: string): Promise<IamApiKey> {
     return this.client.call('GET', `/iam/v1alpha1/api-keys/${encodeURIComponent(accessKey)}`, IamApiKeySchema)
   }

@@ -49,6 +49,26 @@ const NamespaceKeySchema = v.object({
 })
 export type NamespaceKeyEntry = v.InferOutput<typeof NamespaceKeySchema>
 
+/**
+ * A capture endpoint would overwrite a digest or namespace key already captured,
+ * and the caller did not ask for it (`replace`).
+ */
+export class CaptureExistsError extends Error {
+  override readonly name = 'CaptureExistsError'
+  constructor(
+    readonly what: 'api-key' | 'namespace-key',
+    readonly id: string,
+  ) {
+    super(what === 'api-key' ? `${id}: a digest is already captured for this key` : `${id}: a public key is already captured for this namespace`)
+  }
+}
+
+/** Options of the capture writes. */
+export interface CaptureOptions {
+  /** Overwrite a different value already captured. Default false: {@link CaptureExistsError}. */
+  replace?: boolean
+}
+
 /** The subset of KV the registry uses. */
 export interface RegistryKv {
   get(key: string, options: { type: 'text' }): Promise<string | null>
@@ -74,13 +94,32 @@ export class Registry {
     return result
   }
 
-  async captureKey(accessKey: string, entry: CapturedKeyEntry): Promise<void> {
+  /**
+   * Records the digest of a key's secret. KV has no compare-and-swap: two captures
+   * racing in different locations may both pass the check; the last write wins.
+   * @returns whether a different digest was replaced (the same digest again is not a replacement).
+   * @throws {CaptureExistsError} when a different digest is captured and `replace` is not set.
+   */
+  async captureKey(accessKey: string, entry: CapturedKeyEntry, options: CaptureOptions = {}): Promise<{ replaced: boolean }> {
     const value = v.parse(CapturedKeySchema, entry)
+    const existing = await this.capturedKey(accessKey)
+    const replaced = existing !== undefined && existing.digest !== value.digest
+    if (replaced && !options.replace) throw new CaptureExistsError('api-key', accessKey)
     await this.kv.put(registryKeys.apiKey(accessKey), JSON.stringify(value), { metadata: value })
+    return { replaced }
   }
 
-  forgetKey(accessKey: string): Promise<void> {
-    return this.kv.delete(registryKeys.apiKey(accessKey))
+  /** The capture of one key; `undefined` when none (or unreadable, which a capture may then overwrite). */
+  async capturedKey(accessKey: string): Promise<CapturedKeyEntry | undefined> {
+    return parseStored(CapturedKeySchema, await this.kv.get(registryKeys.apiKey(accessKey), { type: 'text' }))
+  }
+
+  /** Forgets a key's digest. @returns whether there was one. */
+  async forgetKey(accessKey: string): Promise<boolean> {
+    const key = registryKeys.apiKey(accessKey)
+    const existed = (await this.kv.get(key, { type: 'text' })) !== null
+    if (existed) await this.kv.delete(key)
+    return existed
   }
 
   /** Captured legacy namespace public keys, by namespace id. */
@@ -93,8 +132,23 @@ export class Registry {
     return result
   }
 
-  async captureNamespaceKey(namespaceId: string, entry: NamespaceKeyEntry): Promise<void> {
-    await this.kv.put(registryKeys.namespaceKey(namespaceId), JSON.stringify(v.parse(NamespaceKeySchema, entry)))
+  /**
+   * Records a namespace's public key (same race as {@link captureKey}).
+   * @returns whether a different key was replaced.
+   * @throws {CaptureExistsError} when a different key is captured and `replace` is not set.
+   */
+  async captureNamespaceKey(namespaceId: string, entry: NamespaceKeyEntry, options: CaptureOptions = {}): Promise<{ replaced: boolean }> {
+    const value = v.parse(NamespaceKeySchema, entry)
+    const existing = await this.capturedNamespaceKey(namespaceId)
+    const replaced = existing !== undefined && existing.publicKeyPem.trim() !== value.publicKeyPem.trim()
+    if (replaced && !options.replace) throw new CaptureExistsError('namespace-key', namespaceId)
+    await this.kv.put(registryKeys.namespaceKey(namespaceId), JSON.stringify(value))
+    return { replaced }
+  }
+
+  /** The captured public key of one namespace; `undefined` when none (or unreadable). */
+  async capturedNamespaceKey(namespaceId: string): Promise<NamespaceKeyEntry | undefined> {
+    return parseStored(NamespaceKeySchema, await this.kv.get(registryKeys.namespaceKey(namespaceId), { type: 'text' }))
   }
 
   /** The routes operators manage; `[]` before any were saved. A corrupt value is an error, not an empty table. */

@@ -3,7 +3,9 @@
  * global setup: each path answers in a way a real API sometimes does.
  *
  * - `/seq/{id}?statuses=429,500,200` answers the statuses in turn (the last one
- *   repeats), 429s with `Retry-After: 2`; `GET /seq/{id}/count` tells how many calls came.
+ *   repeats), 429s with `Retry-After: 2`; `GET /seq/{id}/count` tells how many calls
+ *   came, and how many of them carried an `X-Auth-Token`.
+ * - `/redirect?to=URL&status=302` answers a redirect to `to` (absolute, or a path).
  * - `/items?total=N` is a Scaleway-style paginated list of N items.
  * - `/garbage` is 200 with a body that is not JSON; `/shape` is JSON of the wrong shape.
  * - `/slow?ms=N` waits N ms; `/missing` is a Scaleway 404 body.
@@ -11,6 +13,7 @@
  *   fetches at `GET /jwks/{id}/count`), as an OIDC provider's `jwks_uri`.
  */
 const calls = new Map<string, number>()
+const withToken = new Map<string, number>()
 const jwks = new Map<string, string>()
 
 export default {
@@ -19,9 +22,10 @@ export default {
     const seq = /^\/seq\/([\w-]+)(\/count)?$/.exec(url.pathname)
     if (seq) {
       const id = seq[1]!
-      if (seq[2]) return Response.json({ count: calls.get(id) ?? 0 })
+      if (seq[2]) return Response.json({ count: calls.get(id) ?? 0, withToken: withToken.get(id) ?? 0 })
       const n = (calls.get(id) ?? 0) + 1
       calls.set(id, n)
+      if (request.headers.has('x-auth-token')) withToken.set(id, (withToken.get(id) ?? 0) + 1)
       const statuses = (url.searchParams.get('statuses') ?? '200').split(',').map(Number)
       const status = statuses[Math.min(n, statuses.length) - 1]!
       if (status === 200) return Response.json({ ok: true, token: request.headers.get('x-auth-token') === 'test-token' })
@@ -48,6 +52,8 @@ export default {
         const items = Array.from({ length: Math.max(0, Math.min(size, total - start)) }, (_, i) => ({ id: `item-${start + i}` }))
         return Response.json({ items, total_count: total })
       }
+      case '/redirect':
+        return new Response(null, { status: Number(url.searchParams.get('status') ?? 302), headers: { location: url.searchParams.get('to') ?? '/' } })
       case '/garbage':
         return new Response('{"items":[{"id":', { headers: { 'content-type': 'application/json' } })
       case '/shape':

@@ -19,7 +19,16 @@ async function failure(promise: Promise<unknown>): Promise<ApiCallError> {
   return error as ApiCallError
 }
 
-const calls = async (id: string) => ((await (await fetch(`${env.SCRIPTED_API_URL}/seq/${id}/count`)).json()) as { count: number }).count
+const counts = async (id: string) => (await (await fetch(`${env.SCRIPTED_API_URL}/seq/${id}/count`)).json()) as { count: number; withToken: number }
+const calls = async (id: string) => (await counts(id)).count
+
+/** The scripted peer under another origin: the same server, reached by another host name. */
+const otherOrigin = (): string => {
+  const url = new URL(env.SCRIPTED_API_URL)
+  url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost'
+  return url.origin
+}
+const redirectTo = (target: string, status = 302) => `/redirect?status=${status}&to=${encodeURIComponent(target)}`
 
 describe('ApiClient', () => {
   it('sends X-Auth-Token and checks the answer against the schema', async () => {
@@ -94,6 +103,53 @@ describe('ApiClient', () => {
     [{ attempts: 0 }, /attempts/],
   ])('refuses options %o', (options, message) => {
     expect(() => client(options)).toThrow(message)
+  })
+
+  describe('redirects (the token never leaves the API origin)', () => {
+    const outcome = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e)
+
+    it.each([301, 302, 303, 307, 308])('refuses a %i to another origin, which never receives the token', async (status) => {
+      const id = crypto.randomUUID()
+      const { api, slept } = client()
+      const path = redirectTo(`${otherOrigin()}/seq/${id}`, status)
+      const error = await outcome(api.call('GET', path, Ok))
+      expect(await counts(id)).toEqual({ count: 0, withToken: 0 })
+      expect(error).toBeInstanceOf(ApiCallError)
+      expect(error).toMatchObject({ kind: 'redirect', status })
+      expect((error as Error).message).toBe(`GET ${path}: HTTP ${status} redirect to another origin (${otherOrigin()}): not followed`)
+      expect(slept).toEqual([])
+    })
+
+    it('refuses a redirect from http to https on the same host (another origin)', async () => {
+      const base = new URL(env.SCRIPTED_API_URL)
+      const id = crypto.randomUUID()
+      const { api } = client({ timeoutMs: 500, attempts: 1 })
+      const error = await outcome(api.call('GET', redirectTo(`https://${base.host}/seq/${id}`), Ok))
+      expect(error).toMatchObject({ kind: 'redirect', status: 302 })
+      expect(await counts(id)).toEqual({ count: 0, withToken: 0 })
+    })
+
+    it('follows a redirect within the API origin, with the token', async () => {
+      const id = crypto.randomUUID()
+      const { api } = client()
+      expect(await api.call('GET', redirectTo(`/seq/${id}`), Ok)).toEqual({ ok: true, token: true })
+      expect(await api.call('GET', redirectTo(`${env.SCRIPTED_API_URL}/seq/${id}`, 308), Ok)).toEqual({ ok: true, token: true })
+      expect(await counts(id)).toEqual({ count: 2, withToken: 2 })
+    })
+
+    it('refuses a write redirected with 301, 302 or 303 (which would turn it into a GET)', async () => {
+      const id = crypto.randomUUID()
+      const { api } = client()
+      const error = await outcome(api.call('POST', redirectTo(`/seq/${id}`, 302), Ok, { a: 1 }))
+      expect(await counts(id)).toEqual({ count: 0, withToken: 0 })
+      expect(error).toMatchObject({ kind: 'redirect', status: 302 })
+    })
+
+    it('gives up after 3 redirects', async () => {
+      const { api } = client()
+      const error = await outcome(api.call('GET', redirectTo(redirectTo(redirectTo(redirectTo('/seq/never')))), Ok))
+      expect(error).toMatchObject({ kind: 'redirect', message: expect.stringMatching(/more than 3 redirects/) })
+    })
   })
 
   it('never puts the token in an error message', async () => {
