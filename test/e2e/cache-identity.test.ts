@@ -21,7 +21,7 @@ beforeAll(async () => {
 })
 
 function gatewayOn(keySet: () => KeySetStore) {
-  const app = createGateway({ keySet, originToken: () => env.ORIGIN_AUTH_TOKEN, accessLog: 'off' })
+  const app = createGateway({ keySet, originToken: () => env.ORIGIN_AUTH_TOKEN, allowInsecureLoopbackOrigins: true, accessLog: 'off' })
   return async (secret: string) => {
     const marker = newMarker()
     const res = await app.request('https://gw.example/hello', { headers: { 'x-auth-token': secret, 'x-test-marker': marker } }, env, ctx)

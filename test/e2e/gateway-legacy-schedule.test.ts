@@ -47,7 +47,7 @@ function legacyToken(expSeconds?: number): Promise<string> {
 function gateway(legacyTokens: GatewayOptions['legacyTokens']) {
   let now = T0
   const store = staticKeySet(source)
-  const app = createGateway({ keySet: () => store, originToken: () => env.ORIGIN_AUTH_TOKEN, legacyTokens, clock: () => now, accessLog: 'off' })
+  const app = createGateway({ keySet: () => store, originToken: () => env.ORIGIN_AUTH_TOKEN, allowInsecureLoopbackOrigins: true, legacyTokens, clock: () => now, accessLog: 'off' })
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext
   return {
     at: (ms: number) => void (now = ms),

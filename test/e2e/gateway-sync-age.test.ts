@@ -24,7 +24,7 @@ function gateway() {
   let now = T0
   const clock = () => now
   const keySet = new KvKeySetStore(env.KEYSET, { clock, memoryTtlSeconds: 30, maxSyncAgeSeconds: MAX_SYNC_AGE_SECONDS })
-  const app = createGateway({ keySet: () => keySet, originToken: () => env.ORIGIN_AUTH_TOKEN, clock, accessLog: 'off' })
+  const app = createGateway({ keySet: () => keySet, originToken: () => env.ORIGIN_AUTH_TOKEN, allowInsecureLoopbackOrigins: true, clock, accessLog: 'off' })
   const pending: Promise<unknown>[] = []
   const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
   return {

@@ -14,7 +14,7 @@ const HOUR = 3_600_000
 
 /** One request through a gateway whose key-set store has never read KV: a cold isolate. */
 async function coldRequest(path: string): Promise<{ status: number; code: string | undefined }> {
-  const app = createGateway({ keySet: () => new KvKeySetStore(env.KEYSET), originToken: () => env.ORIGIN_AUTH_TOKEN })
+  const app = createGateway({ keySet: () => new KvKeySetStore(env.KEYSET), originToken: () => env.ORIGIN_AUTH_TOKEN, allowInsecureLoopbackOrigins: true })
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext
   const res = await app.request(`https://gw.example${path}`, { headers: { 'x-auth-token': secrets.functions } }, env, ctx)
   const body = res.headers.get('content-type')?.includes('problem+json') ? ((await res.json()) as { code?: string }) : (await res.body?.cancel(), {})
