@@ -56,6 +56,7 @@ function admin() {
         organizationId: org,
         iamAs: (secret: string) => new IamApi(client(secret)),
         sync: () => runSync({ kv: env.KEYSET, apis: { iam, serverless, organizationId: org } }),
+        allowInsecureLoopbackOrigins: true,
       }),
       { auth },
     ),
@@ -73,7 +74,7 @@ async function call(method: string, path: string, body?: unknown, token = ADMIN_
 
 /** A request at a gateway that reads the key set KV afresh. */
 async function atGateway(path: string, headers: Record<string, string>) {
-  const gateway = createGateway({ keySet: () => new KvKeySetStore(env.KEYSET), originToken: () => env.ORIGIN_AUTH_TOKEN, log: () => undefined })
+  const gateway = createGateway({ keySet: () => new KvKeySetStore(env.KEYSET), originToken: () => env.ORIGIN_AUTH_TOKEN, allowInsecureLoopbackOrigins: true, log: () => undefined })
   const marker = newMarker()
   const res = await gateway.request(`https://gw.example${path}`, { headers: { ...headers, 'x-test-marker': marker } }, env, ctx)
   return { res, body: (await res.json()) as any, saw: await originSaw(marker) }
