@@ -11,7 +11,7 @@
  * operator's, the user agent is the attacker's.
  */
 import { Environment } from '@marcbachmann/cel-js'
-import { compileLinearRegex, type LinearRegex } from './linear-regex.js'
+import { compileLinearRegex, type LinearRegex } from './linear-regex/index.js'
 import { inIpRange } from './ip-range.js'
 
 /** Scaleway refuses longer conditions; so does the gateway. */

@@ -84,3 +84,19 @@ describe('compileCondition: refusals at compile time', () => {
     expect(() => compileCondition('request.ip == ')).toThrow(/^the condition does not parse: [^\n]*$/)
   })
 })
+
+describe('compileCondition: matches() in linear time', () => {
+  it.each([
+    ['^(a+)+$', false],
+    ['(a|aa)*b', false],
+    ['(x+x+)+y', false],
+    ['^a+', true],
+  ])('%s on a 255-character user agent answers %s (it would backtrack for minutes in JS RegExp)', (pattern, expected) => {
+    const condition = `request.user_agent.matches("${pattern}")`
+    expect(evaluate(condition, { userAgent: `${'a'.repeat(254)}!` })).toBe(expected)
+  })
+
+  it('refuses at compile time a literal pattern the linear-time matcher does not support', () => {
+    expect(() => compileCondition('request.user_agent.matches("(a)\\\\1")')).toThrow(/does not parse: .*backreference/)
+  })
+})
