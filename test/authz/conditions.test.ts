@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { evaluate as celEvaluate } from '@marcbachmann/cel-js'
 import { compileCondition, ConditionError, type ConditionRequest, type ConditionResource } from '../../src/authz/conditions.js'
 
 const resource: ConditionResource = {
@@ -98,5 +99,22 @@ describe('compileCondition: matches() in linear time', () => {
 
   it('refuses at compile time a literal pattern the linear-time matcher does not support', () => {
     expect(() => compileCondition('request.user_agent.matches("(a)\\\\1")')).toThrow(/does not parse: .*backreference/)
+  })
+})
+
+describe('compileCondition: time-zone getters', () => {
+  const getters = ['getFullYear', 'getMonth', 'getDate', 'getDayOfMonth', 'getDayOfWeek', 'getDayOfYear', 'getHours', 'getMinutes', 'getSeconds']
+  const instants = ['2026-03-29T00:59:59Z', '2026-03-29T01:00:00Z', '2026-10-25T00:59:59Z', '2026-10-25T01:00:00Z', '2026-12-31T23:30:00Z', '2028-02-29T12:00:00Z', '2027-01-01T00:00:00Z']
+  const zones = ['Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC']
+  const cases = getters.flatMap((getter) => instants.flatMap((at) => zones.map((zone) => [getter, at, zone] as const)))
+
+  it.each(cases)('%s on %s in %s answers as the CEL library does', (getter, at, zone) => {
+    const time = new Date(at)
+    const expected = celEvaluate(`t.${getter}("${zone}")`, { t: time })
+    expect(evaluate(`request.time.${getter}("${zone}") == ${expected}`, { time })).toBe(true)
+  })
+
+  it('names the getter as written when a call does not type-check', () => {
+    expect(() => compileCondition('request.ip.getHours("Europe/Paris") == 1')).toThrow(/'string\.getHours\(string\)'/)
   })
 })
