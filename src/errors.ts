@@ -64,6 +64,12 @@ export interface EdgeAuthErrorDetails {
   retryAfterSeconds?: number
   /** The permission set that would have allowed the call; sent as the challenge `scope` with 403. */
   requiredScope?: string
+  /**
+   * A more precise human text for the problem body than the code's generic one,
+   * written by the gateway from facts safe to show the caller (a key kind, never a
+   * key or a claim). The challenge keeps the generic text.
+   */
+  publicDetail?: string
   /** The public id (access key) of a credential that was valid but not allowed: for logs, never sent. */
   credentialId?: string
 }

@@ -54,6 +54,8 @@ export interface GatewayOptions {
    * runtime's `hono/…` adapter). Default none.
    */
   connectionIp?: (c: Context) => string | undefined
+  /** The region of the targets (`SCW_REGION`), for `resource.region` in conditions when the key set does not say. */
+  region?: string
   /** Private targets on loopback hosts may be `http://` (local stacks and tests only). Default `false`: private targets must be `https://`. */
   allowInsecureLoopbackOrigins?: boolean
 }
@@ -72,6 +74,8 @@ export function createGateway(options: GatewayOptions): Hono {
   const clientIpHeader = options.clientIpHeader === undefined ? CLOUDFLARE_CLIENT_IP_HEADER : options.clientIpHeader?.toLowerCase() ?? null
   if (clientIpHeader !== null && !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(clientIpHeader)) throw new TypeError('createGateway: clientIpHeader must be a header name or null')
   const allowInsecureLoopbackOrigins = options.allowInsecureLoopbackOrigins ?? false
+  // One rule for the client's address: what the origin gets as X-Forwarded-For is what conditions see as request.ip.
+  const clientIp = (c: Context): string | undefined => clientIpFromHeader(c.req.raw, clientIpHeader) ?? options.connectionIp?.(c)
   const auth = edgeAuth({
     keySet: options.keySet,
     target: (c) => c.get('edgeRoute')?.route.target,
@@ -81,6 +85,8 @@ export function createGateway(options: GatewayOptions): Hono {
     realm,
     ...(options.fullAccessAllowsInvoke !== undefined ? { fullAccessAllowsInvoke: options.fullAccessAllowsInvoke } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    clientIp,
   } satisfies EdgeAuthOptions)
 
   const app = new Hono()
@@ -135,7 +141,7 @@ export function createGateway(options: GatewayOptions): Hono {
         credentialHeaders: route.route.auth.headerNames,
         credentialQueryParameters: route.route.auth.queryParameters,
         credentialCookies: route.route.auth.cookies,
-        clientIp: clientIpFromHeader(c.req.raw, clientIpHeader) ?? options.connectionIp?.(c),
+        clientIp: clientIp(c),
         clientIpHeader,
         allowInsecureLoopbackOrigins,
         ...(options.fetch ? { fetch: options.fetch } : {}),

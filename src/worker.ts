@@ -72,6 +72,7 @@ function buildApp(settings: GatewaySettings): App {
       realm: settings.realm,
       fullAccessAllowsInvoke: settings.fullAccessAllowsInvoke,
       clientIpHeader: settings.clientIpHeader,
+      region: settings.region,
       allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
     }),
   )

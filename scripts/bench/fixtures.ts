@@ -25,6 +25,15 @@ export const LEGACY_TOKEN_ID = 'e0000000-0000-4000-8000-000000000001'
 export const CREDENTIAL_ENCRYPTION_KEY = 'bench-credential-encryption-key-0123456789abcdef'
 export const ORIGIN_AUTH_TOKEN = 'bench-origin-credential-7d2a'
 export const API_KEY_SECRET = '0b0b0b0b-0000-4000-8000-000000000001'
+const CONDITIONAL_API_KEY_SECRET = '0b0b0b0b-0000-4000-8000-000000000002'
+/**
+ * The condition variant's rule: office hours in Europe/Paris and an IP range. Its
+ * hours span the whole day so the benchmark answers 200 at any time, at the cost of
+ * an office-hours rule (two zone conversions, one range check).
+ */
+export const BENCH_CONDITION = 'request.time.getHours("Europe/Paris") >= 0 && request.time.getHours("Europe/Paris") <= 23 && inIpRange(request.ip, "127.0.0.0/8")'
+/** The header the condition variant's gateway reads the client address from (`CLIENT_IP_HEADER`). */
+export const BENCH_CLIENT_IP_HEADER = 'x-bench-client-ip'
 const UNKNOWN_API_KEY_SECRET = '0b0b0b0b-0000-4000-8000-00000000dead'
 
 /** What one request of a variant carries and which status it must get. */
@@ -58,7 +67,7 @@ export async function makeFixtures(originUrl: string): Promise<BenchFixtures> {
   const now = Math.floor(Date.now() / 1000)
   const exp = now + 3600
   const target = { url: `${originUrl}/fn`, kind: 'function' as const, projectId: PROJECT, namespaceId: NAMESPACE, resourceId: FUNCTION, privacy: 'private' as const }
-  const variants = ['apikey', 'hs256', 'rs256', 'es256', 'legacy', 'refused']
+  const variants = ['apikey', 'hs256', 'rs256', 'es256', 'legacy', 'refused', 'condition']
 
   const hmacSecret = crypto.getRandomValues(new Uint8Array(32))
   const rsa = await generateKeyPair('RS256', { extractable: true })
@@ -77,6 +86,13 @@ export async function makeFixtures(originUrl: string): Promise<BenchFixtures> {
         organizationId: ORG,
         expiresAt: null,
         grants: [{ permissionSets: ['FunctionsPrivateAccess'], scope: { type: 'projects', projectIds: [PROJECT] } }],
+      },
+      [await apiKeyDigest(CONDITIONAL_API_KEY_SECRET)]: {
+        accessKey: 'SCW0BENCH00000000002',
+        bearer: { type: 'application', id: APP, name: 'bench-app' },
+        organizationId: ORG,
+        expiresAt: null,
+        grants: [{ permissionSets: ['FunctionsPrivateAccess'], scope: { type: 'projects', projectIds: [PROJECT] }, condition: BENCH_CONDITION }],
       },
     },
     consumers: {
@@ -132,6 +148,7 @@ export async function makeFixtures(originUrl: string): Promise<BenchFixtures> {
       es256: { path: path('es256'), headers: bearer(await consumerToken('ES256', ec.privateKey)), expectStatus: 200 },
       legacy: { path: path('legacy'), headers: { 'x-auth-token': legacyToken }, expectStatus: 200 },
       refused: { path: path('refused'), headers: { 'x-auth-token': UNKNOWN_API_KEY_SECRET }, expectStatus: 401 },
+      condition: { path: path('condition'), headers: { 'x-auth-token': CONDITIONAL_API_KEY_SECRET, [BENCH_CLIENT_IP_HEADER]: '127.0.0.1' }, expectStatus: 200 },
       'naive-hs256': {
         path: '/fn/hello',
         headers: bearer(await new SignJWT(naiveClaims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now).setExpirationTime(exp).sign(new TextEncoder().encode(naiveSecret))),

@@ -46,6 +46,17 @@ async function find(store: KvKeySetStore, i: number): Promise<string | null> {
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
+    try {
+      return await route(request, env)
+    } catch (error) {
+      // The bench's own Worker: say what failed, so a broken run names its cause.
+      return new Response(`${request.method} ${new URL(request.url).pathname}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { status: 500 })
+    }
+  },
+}
+
+async function route(request: Request, env: Env): Promise<Response> {
+  {
     const url = new URL(request.url)
     const n = Number(url.searchParams.get('n') ?? 0)
     const i = Number(url.searchParams.get('i') ?? 0)
@@ -110,5 +121,5 @@ export default {
       default:
         return new Response('not found', { status: 404 })
     }
-  },
+  }
 }

@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bundleWorker } from '../lib/bundle.js'
 import { tempDir } from './lib/processes.js'
-import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, PROJECT, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
+import { BENCH_CLIENT_IP_HEADER, CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, PROJECT, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
 import { machineCpu, selfCpuSeconds } from './lib/machine.js'
 import { median } from './lib/stats.js'
@@ -42,6 +42,7 @@ export const ALL_VARIANTS: VariantSpec[] = [
   { id: 'es256', letter: 'e', label: 'gateway: consumer JWT ES256', module: 'gateway.js', naive: 'naive-jwk' },
   { id: 'legacy', letter: 'f', label: 'gateway: legacy serverless JWT', module: 'gateway.js', naive: 'naive-jwk' },
   { id: 'refused', letter: 'g', label: 'gateway: refused (unknown key, 401)', module: 'gateway.js' },
+  { id: 'condition', letter: 'i', label: 'gateway: IAM API key, office hours + IP range condition', module: 'gateway.js' },
   { id: 'naive-hs256', letter: 'h1', label: 'naive: hono/jwt HS256, secret from KV', module: 'naive-jwt.js' },
   { id: 'naive-jwk', letter: 'h2', label: 'naive: hono/jwk RS256, jwks_uri', module: 'naive-jwk.js' },
   { id: 'edgeauth-apikey', letter: 'x1', label: 'breakdown: edgeAuth + proxy, API key', module: 'edge-auth-proxy.js', breakdown: true },
@@ -175,6 +176,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
             // The bench origin is http://127.0.0.1.
             { name: 'ALLOW_INSECURE_LOOPBACK_ORIGINS', text: 'true' },
             ...(v.id === 'nolog-apikey' ? [{ name: 'ACCESS_LOG', text: 'off' }] : []),
+            ...(v.id === 'condition' ? [{ name: 'CLIENT_IP_HEADER', text: BENCH_CLIENT_IP_HEADER }] : []),
           ]
         case 'naive-jwt.js':
           return [{ name: 'KV', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }]

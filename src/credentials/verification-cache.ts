@@ -1,7 +1,19 @@
 import type { EdgeAuthIdentity } from '../middleware/identity.js'
 
-interface Entry {
+/**
+ * What the cache remembers of a verified credential: who it is, and, for an IAM key
+ * whose only covering grants are conditional, the sources of those conditions.
+ * Never what a condition said: conditions are evaluated on every request (time
+ * moves, IPs differ).
+ */
+export interface VerifiedCredential {
   identity: EdgeAuthIdentity
+  /** Conditions of which one must hold on each request; absent when nothing is conditional. */
+  conditions?: readonly string[] | undefined
+}
+
+interface Entry {
+  identity: VerifiedCredential
   snapshotId: string
   expiresAtMs: number
   /** What {@link VerificationCache} counts this entry as, in bytes. */
@@ -66,7 +78,7 @@ export class VerificationCache {
     return this.#bytes
   }
 
-  get(scope: object, key: string, snapshotId: string, nowMs: number): EdgeAuthIdentity | undefined {
+  get(scope: object, key: string, snapshotId: string, nowMs: number): VerifiedCredential | undefined {
     const scopeId = this.#scopeIds.get(scope)
     if (scopeId === undefined) return undefined
     const id = `${scopeId}|${key}`
@@ -81,7 +93,7 @@ export class VerificationCache {
   }
 
   /** Remembers `identity` until `expiresAtMs` (or `maxTtlSeconds` from now, if sooner). */
-  set(scope: object, key: string, snapshotId: string, identity: EdgeAuthIdentity, expiresAtMs: number | undefined, nowMs: number): void {
+  set(scope: object, key: string, snapshotId: string, identity: VerifiedCredential, expiresAtMs: number | undefined, nowMs: number): void {
     const until = Math.min(expiresAtMs ?? Number.POSITIVE_INFINITY, nowMs + this.#maxTtlMs)
     if (until <= nowMs) return
     let scopeId = this.#scopeIds.get(scope)

@@ -92,6 +92,8 @@ export const RouteAuthSchema = v.object({
   allowConsumers: v.optional(v.array(v.string())),
   /** Consumer-group allow-list; absent means every group. */
   allowGroups: v.optional(v.array(Id)),
+  /** IAM key kinds the route accepts (personal: a user's key; service, ci: an application's); absent means every kind. */
+  keyKinds: v.optional(v.array(v.picklist(['personal', 'ci', 'service']))),
   /** OIDC issuer ids this route trusts; absent means none. */
   oidcIssuers: v.optional(v.array(Id), []),
 })

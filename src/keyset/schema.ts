@@ -89,7 +89,11 @@ export const ResourceSchema = v.object({
   kind: v.picklist(['function', 'container']),
   name: v.string(),
   namespaceId: Uuid,
+  /** The namespace's name, for `resource.namespace_name` and the CLI. */
+  namespaceName: v.optional(v.string()),
   projectId: Uuid,
+  /** The region the sync read it from (`fr-par`), for `resource.region` / `resource.locality`. */
+  region: v.optional(v.string()),
   privacy: v.picklist(['private', 'public']),
 })
 export type Resource = v.InferOutput<typeof ResourceSchema>

@@ -1,13 +1,15 @@
 import type { Context } from 'hono'
 import { decodeJwt } from 'jose'
 import { aclAllows } from '../authz/acl.js'
-import { anyGrantAllows, invokePermissionSet } from '../authz/grants.js'
+import { CompiledConditions } from '../authz/condition-cache.js'
+import type { ConditionRequest, ConditionResource } from '../authz/conditions.js'
+import { grantsFor, invokePermissionSet } from '../authz/grants.js'
 import { assertLegacyAllowed, nextLegacyRefusalAt } from '../authz/legacy-policy.js'
 import { verifyApiKey } from '../credentials/api-key.js'
 import { ConsumerJwtVerifier } from '../credentials/consumer-jwt.js'
 import { LEGACY_ISSUER, LegacyJwtVerifier } from '../credentials/legacy-jwt.js'
 import { OidcJwtVerifier } from '../credentials/oidc-jwt.js'
-import { VerificationCache } from '../credentials/verification-cache.js'
+import { VerificationCache, type VerifiedCredential } from '../credentials/verification-cache.js'
 import { EdgeAuthError } from '../errors.js'
 import { canonicalApiKeySecret } from '../keyset/digest.js'
 import type { Consumer, RouteAuth } from '../keyset/jwt-schema.js'
@@ -23,6 +25,7 @@ export class Authenticator {
   readonly #consumers = new ConsumerJwtVerifier()
   readonly #oidc: OidcJwtVerifier
   readonly #cache: VerificationCache
+  readonly #conditions = new CompiledConditions()
 
   constructor(private readonly options: ResolvedEdgeAuthOptions) {
     this.#oidc = new OidcJwtVerifier(options.oidc)
@@ -36,6 +39,12 @@ export class Authenticator {
     const keySet = await this.options.keySet(c).current(storeContext(c))
     const credential = extractCredential(c.req.raw, auth)
     const identity = credential ? await this.#verify(c, credential.value, target, auth, keySet) : await anonymous(auth, keySet)
+    if (identity.method === 'iam-api-key' && auth.keyKinds && !auth.keyKinds.includes(identity.keyKind!)) {
+      throw new EdgeAuthError('permission_denied', `the route does not accept ${identity.keyKind} keys`, {
+        credentialId: identity.credentialId,
+        publicDetail: `This route accepts ${auth.keyKinds.join(' or ')} keys only; this is a ${identity.keyKind} key.`,
+      })
+    }
     if (!aclAllows(identity, auth)) {
       throw new EdgeAuthError('permission_denied', `${identity.principal.type} ${identity.principal.id} is not on the route's allow-list`, { credentialId: identity.credentialId })
     }
@@ -51,33 +60,50 @@ export class Authenticator {
     // A verified credential is remembered per route, target and key-set snapshot: a
     // repeated one costs a lookup, not a SHA-256 and a shard read, nor a signature check.
     const cacheKey = `${target.kind}|${target.projectId}|${target.namespaceId ?? ''}|${target.resourceId ?? ''}|${value}`
-    const cached = this.#cache.get(auth, cacheKey, keySet.snapshotId, now)
-    if (cached) return cached
-    const { identity, expiresAtMs } = isApiKey ? await this.#apiKey(value, target, keySet, now) : await this.#jwt(c, value, target, auth, keySet, now)
-    this.#cache.set(auth, cacheKey, keySet.snapshotId, identity, expiresAtMs, now)
-    return identity
+    let verified = this.#cache.get(auth, cacheKey, keySet.snapshotId, now)
+    if (!verified) {
+      const result = isApiKey ? await this.#apiKey(value, target, keySet, now) : await this.#jwt(c, value, target, auth, keySet, now)
+      verified = result.verified
+      this.#cache.set(auth, cacheKey, keySet.snapshotId, verified, result.expiresAtMs, now)
+    }
+    if (verified.conditions) this.#assertConditions(c, verified, target, keySet, now)
+    return verified.identity
   }
 
-  async #apiKey(secret: string, target: Target, keySet: KeySetView, now: number): Promise<{ identity: EdgeAuthIdentity; expiresAtMs: number | undefined }> {
+  async #apiKey(secret: string, target: Target, keySet: KeySetView, now: number): Promise<{ verified: VerifiedCredential; expiresAtMs: number | undefined }> {
     const key = await verifyApiKey(secret, keySet, now)
     const organizationId = target.organizationId ?? keySet.organizationOf(target.projectId)
-    const allowed =
-      (key.owner && organizationId !== undefined && key.organizationId === organizationId) ||
-      anyGrantAllows(key.grants, { target, organizationId, fullAccessAllowsInvoke: this.options.fullAccessAllowsInvoke })
-    if (!allowed) {
+    const owner = key.owner && organizationId !== undefined && key.organizationId === organizationId
+    const decision = owner ? { kind: 'allowed' as const } : grantsFor(key.grants, { target, organizationId, fullAccessAllowsInvoke: this.options.fullAccessAllowsInvoke })
+    if (decision.kind === 'denied') {
       throw new EdgeAuthError('permission_denied', `${key.bearer.type} ${key.bearer.id} has no grant for ${target.kind} in project ${target.projectId}`, {
         requiredScope: invokePermissionSet(target.kind),
         credentialId: key.accessKey,
       })
     }
+    const identity: EdgeAuthIdentity = { method: 'iam-api-key', credentialId: key.accessKey, principal: key.bearer, organizationId: key.organizationId, keyKind: key.kind ?? (key.bearer.type === 'user' ? 'personal' : 'service') }
     return {
-      identity: { method: 'iam-api-key', credentialId: key.accessKey, principal: key.bearer, organizationId: key.organizationId, keyKind: key.kind },
+      verified: decision.kind === 'conditional' ? { identity, conditions: decision.conditions } : { identity },
       expiresAtMs: key.expiresAt === null ? undefined : Date.parse(key.expiresAt),
     }
   }
 
+  /** Rules are OR-ed: one condition that holds on this request is enough. Evaluated on every request, cached or not. */
+  #assertConditions(c: Context, verified: VerifiedCredential, target: Target, keySet: KeySetView, now: number): void {
+    const request: ConditionRequest = { ip: this.options.clientIp(c) ?? '', userAgent: c.req.header('user-agent') ?? '', time: new Date(now) }
+    const resource = conditionResource(target, keySet, this.options.region)
+    for (const source of verified.conditions ?? []) {
+      if (this.#conditions.get(source, keySet.snapshotId)(request, resource)) return
+    }
+    const { identity } = verified
+    throw new EdgeAuthError('permission_denied', `no condition of the grants of ${identity.principal.type} ${identity.principal.id} holds for this request`, {
+      requiredScope: invokePermissionSet(target.kind),
+      credentialId: identity.credentialId,
+    })
+  }
+
   /** Picks the verifier by the unverified `iss`; every claim is checked after the signature, by that verifier. */
-  async #jwt(c: Context, token: string, target: Target, auth: RouteAuth, keySet: KeySetView, now: number): Promise<{ identity: EdgeAuthIdentity; expiresAtMs: number | undefined }> {
+  async #jwt(c: Context, token: string, target: Target, auth: RouteAuth, keySet: KeySetView, now: number): Promise<{ verified: VerifiedCredential; expiresAtMs: number | undefined }> {
     const iss = unverifiedIssuer(token)
     if (iss === LEGACY_ISSUER) {
       if (!auth.accept.includes('legacy-jwt')) throw new EdgeAuthError('credentials_unsupported', 'the route does not accept legacy tokens')
@@ -85,18 +111,32 @@ export class Authenticator {
       const legacy = await this.#legacy.verify(token, target, keySet, now)
       // Trusted until the token's exp or the schedule's next refusal (brownout, sunset), whichever comes first.
       return {
-        identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } },
+        verified: { identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } } },
         expiresAtMs: earliest(legacy.expiresAtMs, nextLegacyRefusalAt(this.options.legacyTokens, now)),
       }
     }
     const issuer = auth.accept.includes('oidc-jwt') ? OidcJwtVerifier.issuerFor(iss, await keySet.oidc(), auth) : undefined
     if (issuer) {
       const oidc = await this.#oidc.verify(token, issuer, auth, now)
-      return { identity: { method: 'oidc-jwt', credentialId: issuer.id, principal: { type: 'oidc-subject', id: oidc.subject } }, expiresAtMs: oidc.expiresAtMs }
+      return { verified: { identity: { method: 'oidc-jwt', credentialId: issuer.id, principal: { type: 'oidc-subject', id: oidc.subject } } }, expiresAtMs: oidc.expiresAtMs }
     }
     if (!auth.accept.includes('consumer-jwt')) throw new EdgeAuthError('credentials_unsupported', 'the route does not accept this kind of JWT')
     const verified = await this.#consumers.verify(token, await keySet.consumers(), auth, this.options.credentialEncryptionKey(c), now)
-    return { identity: consumerIdentity('consumer-jwt', verified.consumer, verified.credential.key), expiresAtMs: verified.expiresAtMs }
+    return { verified: { identity: consumerIdentity('consumer-jwt', verified.consumer, verified.credential.key) }, expiresAtMs: verified.expiresAtMs }
+  }
+}
+
+/** What a condition sees of the target: the route's ids, completed from the synced resources. */
+function conditionResource(target: Target, keySet: KeySetView, region: string): ConditionResource {
+  const resource = target.resourceId === undefined ? undefined : keySet.resource(target.resourceId)
+  return {
+    id: target.resourceId ?? '',
+    name: target.resourceName ?? resource?.name ?? '',
+    namespaceId: target.namespaceId ?? resource?.namespaceId ?? '',
+    namespaceName: resource?.namespaceName ?? '',
+    kind: target.kind,
+    projectId: target.projectId,
+    region: resource?.region ?? region,
   }
 }
 

@@ -54,6 +54,14 @@ export interface EdgeAuthOptions {
    * (approximate, default 4 MiB), `maxTtlSeconds` (default 300).
    */
   verificationCache?: VerificationCacheOptions
+  /**
+   * The end user's IP address, for `request.ip` in IAM conditions. Default: the
+   * `CF-Connecting-IP` header on Cloudflare (where the platform sets it and a
+   * client cannot), none elsewhere, so a condition on the IP fails closed.
+   */
+  clientIp?: (c: Context) => string | undefined
+  /** The region of the targets, for `resource.region` when the key set does not know it (e.g. `fr-par`). Default none. */
+  region?: string
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
 }
@@ -69,6 +77,8 @@ export interface ResolvedEdgeAuthOptions {
   oidc: OidcJwtVerifierOptions
   legacyTokens: LegacyTokenPolicy
   verificationCache: VerificationCacheOptions
+  clientIp: (c: Context) => string | undefined
+  region: string
   clock: () => number
 }
 
@@ -90,6 +100,8 @@ export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAu
     throw new TypeError('edgeAuth: options.realm must be a non-empty string without quotes, backslashes or line breaks')
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('edgeAuth: options.clock must be a function')
+  if (options.clientIp !== undefined && typeof options.clientIp !== 'function') throw new TypeError('edgeAuth: options.clientIp must be a function')
+  if (options.region !== undefined && !/^[a-z]{2}-[a-z]{3}$/.test(options.region)) throw new TypeError('edgeAuth: options.region must be a region like fr-par')
   const defaults = v.parse(RouteAuthSchema, {})
   let auth: (c: Context) => RouteAuth
   if (typeof options.auth === 'function') {
@@ -119,6 +131,13 @@ export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAu
     oidc: options.oidc ?? {},
     legacyTokens: legacy.output,
     verificationCache: cache,
+    clientIp: options.clientIp ?? platformClientIp,
+    region: options.region ?? '',
     clock: options.clock ?? Date.now,
   }
+}
+
+/** `CF-Connecting-IP`, only where Cloudflare set it: a request that went through Cloudflare's edge carries `cf`. */
+function platformClientIp(c: Context): string | undefined {
+  return (c.req.raw as Request & { cf?: unknown }).cf === undefined ? undefined : c.req.header('cf-connecting-ip')
 }

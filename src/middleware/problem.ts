@@ -105,7 +105,7 @@ export function problemResponse(error: EdgeAuthError, context: ProblemContext): 
     title: wire.title,
     status: wire.status,
     code: error.code,
-    detail: wire.detail,
+    detail: error.details.publicDetail ?? wire.detail,
     request_id: context.requestId,
   }
   return new Response(JSON.stringify(body), { status: wire.status, headers })

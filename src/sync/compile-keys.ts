@@ -1,3 +1,4 @@
+import { compileCondition, ConditionError } from '../authz/conditions.js'
 import type { ApiKeyRecord, Grant } from '../keyset/schema.js'
 import type { IamApiKey, IamApplication, IamGroup, IamPolicy, IamRule, IamUser } from './iam-api.js'
 
@@ -27,12 +28,22 @@ export interface CompiledKeys {
   withoutDigest: number
   /** Captured digests whose key IAM no longer has (deleted): dropped. */
   orphanedDigests: number
+  /** Rules left out because their condition does not parse or type-check (for the sync status). */
+  warnings: string[]
 }
 
-/** One IAM rule as a gateway grant; a rule with no scope grants nothing. */
+/** The application tag that marks its keys as CI keys (or, explicitly, service keys): `edgegw:kind=ci`. */
+export const KIND_TAG_PREFIX = 'edgegw:kind='
+
+/**
+ * One IAM rule as a gateway grant; a rule with no scope grants nothing.
+ * @throws {ConditionError} when the rule's condition does not parse or type-check: the rule grants nothing.
+ */
 export function ruleToGrant(rule: IamRule): Grant | undefined {
   const permissionSets = rule.permission_set_names ?? []
-  const condition = rule.condition?.trim() ? { condition: rule.condition.trim() } : {}
+  const source = rule.condition?.trim() ?? ''
+  // Checked here, once per sync, so the status names the rule; the reader compiles it again once per snapshot.
+  const condition = compileCondition(source) ? { condition: source } : {}
   if (rule.project_ids && rule.project_ids.length > 0) return { permissionSets, scope: { type: 'projects', projectIds: [...rule.project_ids] }, ...condition }
   if (rule.organization_id) return { permissionSets, scope: { type: 'organization', organizationId: rule.organization_id }, ...condition }
   return undefined
@@ -45,6 +56,7 @@ export function ruleToGrant(rule: IamRule): Grant | undefined {
  * organisation owner passes every check.
  */
 export function compileApiKeys(iam: IamSnapshot, captured: ReadonlyMap<string, CapturedKey>): CompiledKeys {
+  const warnings: string[] = []
   const groupsOf = new Map<string, string[]>()
   for (const group of iam.groups) {
     for (const member of [...group.user_ids, ...group.application_ids]) groupsOf.set(member, [...(groupsOf.get(member) ?? []), group.id])
@@ -53,7 +65,16 @@ export function compileApiKeys(iam: IamSnapshot, captured: ReadonlyMap<string, C
   for (const policy of iam.policies) {
     const principal = policy.application_id ?? policy.user_id ?? policy.group_id
     if (!principal) continue
-    const grants = (iam.rules.get(policy.id) ?? []).map(ruleToGrant).filter((g): g is Grant => g !== undefined)
+    const grants: Grant[] = []
+    for (const rule of iam.rules.get(policy.id) ?? []) {
+      try {
+        const grant = ruleToGrant(rule)
+        if (grant) grants.push(grant)
+      } catch (error) {
+        if (!(error instanceof ConditionError)) throw error
+        warnings.push(`policy ${policy.id} rule ${rule.id}: ${error.message}; the rule grants nothing`)
+      }
+    }
     grantsByPrincipal.set(principal, [...(grantsByPrincipal.get(principal) ?? []), ...grants])
   }
   const grantsFor = (principal: string): Grant[] => [
@@ -81,11 +102,23 @@ export function compileApiKeys(iam: IamSnapshot, captured: ReadonlyMap<string, C
       accessKey: key.access_key,
       bearer: { type, id: bearerId, ...(name ? { name } : {}) },
       organizationId: iam.organizationId,
-      ...(capture.kind ? { kind: capture.kind } : {}),
+      kind: keyKind(type, capture, applications.get(bearerId)?.tags ?? []),
       expiresAt: key.expires_at ?? null,
       owner: type === 'user' && users.get(bearerId)?.type === 'owner',
       grants: grantsFor(bearerId),
     }
   }
-  return { apiKeys, withoutDigest, orphanedDigests: [...captured.keys()].filter((k) => !seen.has(k)).length }
+  return { apiKeys, withoutDigest, orphanedDigests: [...captured.keys()].filter((k) => !seen.has(k)).length, warnings }
+}
+
+/**
+ * A user's key is personal, always. An application's key is what was recorded when
+ * it was minted or registered through the gateway, else what the application's
+ * `edgegw:kind=ci` / `edgegw:kind=service` tag says, else a service key.
+ */
+function keyKind(bearer: 'application' | 'user', capture: CapturedKey, tags: readonly string[]): 'personal' | 'ci' | 'service' {
+  if (bearer === 'user') return 'personal'
+  if (capture.kind === 'ci' || capture.kind === 'service') return capture.kind
+  const tagged = tags.find((tag) => tag.startsWith(KIND_TAG_PREFIX))?.slice(KIND_TAG_PREFIX.length)
+  return tagged === 'ci' ? 'ci' : 'service'
 }

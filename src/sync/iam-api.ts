@@ -18,7 +18,7 @@ export const IamApiKeySchema = v.object({
 })
 export type IamApiKey = v.InferOutput<typeof IamApiKeySchema>
 
-export const IamApplicationSchema = v.object({ id: Id, name: v.string(), organization_id: Id, description: v.optional(v.string(), '') })
+export const IamApplicationSchema = v.object({ id: Id, name: v.string(), organization_id: Id, description: v.optional(v.string(), ''), tags: v.optional(v.array(v.string()), []) })
 export type IamApplication = v.InferOutput<typeof IamApplicationSchema>
 
 export const IamUserSchema = v.object({ id: Id, email: v.optional(v.string(), ''), organization_id: Id, type: v.optional(v.string(), 'guest') })

@@ -113,6 +113,7 @@ async function buildSnapshot(deps: SyncDependencies): Promise<{ snapshot: KeySet
   const warnings: string[] = []
   const iam = deps.apis ? await readIam(deps.apis, registry, routes) : undefined
   if (!iam) warnings.push('IAM is not configured (no IAM_API_TOKEN): the key set holds routes, consumers and OIDC issuers only')
+  warnings.push(...(iam?.warnings ?? []))
   const projects = iam?.projects ?? {}
   for (const route of routes) {
     const organizationId = route.target.organizationId ?? deps.apis?.organizationId
@@ -175,7 +176,15 @@ async function readIam(apis: NonNullable<SyncDependencies['apis']>, registry: Re
     for (const item of items) {
       const ns = namespaceById.get(item.namespace_id)
       if (!ns) continue
-      resources[item.id] = { kind: KIND[product], name: item.name, namespaceId: ns.id, projectId: ns.project_id, privacy: item.privacy === 'public' ? 'public' : 'private' }
+      resources[item.id] = {
+        kind: KIND[product],
+        name: item.name,
+        namespaceId: ns.id,
+        namespaceName: ns.name,
+        projectId: ns.project_id,
+        region: apis.serverless.region,
+        privacy: item.privacy === 'public' ? 'public' : 'private',
+      }
     }
     await inParallel(namespaces, 6, async (ns) => {
       for (const token of await apis.serverless.listTokens(product, ns.id)) {
@@ -191,6 +200,7 @@ async function readIam(apis: NonNullable<SyncDependencies['apis']>, registry: Re
     resources,
     legacy,
     apiKeys: compiled.apiKeys,
+    warnings: compiled.warnings,
     counts: {
       iamApiKeys: apiKeys.length,
       keysWithoutDigest: compiled.withoutDigest,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { anyGrantAllows, grantAllows } from '../../src/authz/grants.js'
+import { anyGrantAllows, grantAllows, grantsFor } from '../../src/authz/grants.js'
 import type { Grant, Target } from '../../src/keyset/schema.js'
 
 const ORG = '11111111-1111-4111-8111-111111111111'
@@ -38,5 +38,19 @@ describe('anyGrantAllows', () => {
   it('ORs the rules', () => {
     expect(anyGrantAllows([projects(['IAMReadOnly']), projects(['FunctionsPrivateAccess'])], query(fn))).toBe(true)
     expect(anyGrantAllows([], query(fn))).toBe(false)
+  })
+})
+
+describe('grantsFor', () => {
+  const conditional = (condition: string, ids = [PROJECT]): Grant => ({ ...projects(['FunctionsPrivateAccess'], ids), condition })
+
+  it.each<[string, Grant[], ReturnType<typeof grantsFor>]>([
+    ['no grant', [], { kind: 'denied' }],
+    ['an unconditional covering grant', [conditional('request.ip == "a"'), projects(['FunctionsPrivateAccess'])], { kind: 'allowed' }],
+    ['conditional grants only, each condition once', [conditional('a'), conditional('b'), conditional('a')], { kind: 'conditional', conditions: ['a', 'b'] }],
+    ['a conditional grant on another project does not count', [conditional('a', [OTHER])], { kind: 'denied' }],
+    ['a conditional grant of another permission set does not count', [{ ...projects(['IAMReadOnly']), condition: 'a' }], { kind: 'denied' }],
+  ])('%s', (_, grants, expected) => {
+    expect(grantsFor(grants, query(fn))).toEqual(expected)
   })
 })

@@ -5,7 +5,7 @@ import * as v from 'valibot'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target } from '../../src/index.js'
 import { sealSecret } from '../../src/keyset/secret-box.js'
-import { VerificationCache } from '../../src/credentials/verification-cache.js'
+import { VerificationCache, type VerifiedCredential } from '../../src/credentials/verification-cache.js'
 import { apiKeyDigest } from '../../src/keyset/digest.js'
 import { RouteAuthSchema } from '../../src/keyset/jwt-schema.js'
 import type { EdgeAuthIdentity } from '../../src/middleware/identity.js'
@@ -110,7 +110,7 @@ describe('the verification cache', () => {
   })
 
   describe('bounds', () => {
-    const identity: EdgeAuthIdentity = { method: 'consumer-jwt', credentialId: 'k', principal: { type: 'consumer', id: ALICE } }
+    const identity: VerifiedCredential = { identity: { method: 'consumer-jwt', credentialId: 'k', principal: { type: 'consumer', id: ALICE } } satisfies EdgeAuthIdentity }
     const NOW = Date.parse('2026-06-01T12:00:00Z')
 
     it('keeps its counted memory under maxMemoryBytes across scopes, evicting the least recently used', () => {

@@ -29,6 +29,8 @@ describe('edgeAuth as a Hono middleware', () => {
       credentialId: 'SCW00000000000000001',
       principal: { type: 'application', id: expect.any(String), name: 'app-functions' },
       organizationId: expect.any(String),
+      // An application's key without a recorded kind is a service key.
+      keyKind: 'service',
     })
     expect(JSON.stringify(identity)).not.toContain(secrets.functions)
   })

@@ -20,7 +20,7 @@ function snapshot(): IamSnapshot {
   return {
     organizationId: ORG,
     apiKeys: [key('SCWAPP00000000000001', { application_id: APP }, '2030-01-01T00:00:00Z'), key('SCWAPP00000000000002', { application_id: APP2 }), key('SCWOWNER000000000001', { user_id: OWNER }), key('SCWGUEST000000000001', { user_id: GUEST }), key('SCWNODIGEST000000001', { application_id: APP })],
-    applications: [{ id: APP, name: 'billing', organization_id: ORG, description: '' }, { id: APP2, name: 'other', organization_id: ORG, description: '' }],
+    applications: [{ id: APP, name: 'billing', organization_id: ORG, description: '', tags: [] }, { id: APP2, name: 'other', organization_id: ORG, description: '', tags: ['edgegw:kind=ci'] }],
     users: [{ id: OWNER, email: 'owner@example.com', organization_id: ORG, type: 'owner' }, { id: GUEST, email: 'guest@example.com', organization_id: ORG, type: 'guest' }],
     groups: [{ id: GROUP, name: 'invokers', organization_id: ORG, user_ids: [GUEST], application_ids: [APP2] }],
     policies: [
@@ -29,7 +29,14 @@ function snapshot(): IamSnapshot {
       { id: 'p-none', name: 'none', organization_id: ORG, application_id: null, user_id: null, group_id: null, no_principal: true },
     ],
     rules: new Map([
-      ['p-app', [rule('r1', ['FunctionsPrivateAccess'], { project_ids: [P1] }), rule('r2', ['ContainersPrivateAccess'], { project_ids: [P1], condition: ' request.ip == "1.2.3.4" ' })]],
+      [
+        'p-app',
+        [
+          rule('r1', ['FunctionsPrivateAccess'], { project_ids: [P1] }),
+          rule('r2', ['ContainersPrivateAccess'], { project_ids: [P1], condition: ' request.ip == "1.2.3.4" ' }),
+          rule('r5', ['FunctionsPrivateAccess'], { project_ids: [P1], condition: 'request.ip ==' }),
+        ],
+      ],
       ['p-group', [rule('r3', ['ContainersPrivateAccess'], { organization_id: ORG })]],
       ['p-none', [rule('r4', ['AllProductsFullAccess'], { organization_id: ORG })]],
     ]),
@@ -67,6 +74,25 @@ describe('compileApiKeys', () => {
     expect(compiled.apiKeys[digest(2)]?.grants).toEqual([orgGrant])
     expect(compiled.apiKeys[digest(4)]?.grants).toEqual([orgGrant])
     expect(compiled.apiKeys[digest(4)]?.bearer).toEqual({ type: 'user', id: GUEST, name: 'guest@example.com' })
+  })
+
+  it('leaves out a rule whose condition does not parse, with a warning naming the policy and rule', () => {
+    const conditions = compiled.apiKeys[digest(1)]!.grants.map((g) => g.condition)
+    expect(conditions).not.toContain('request.ip ==')
+    expect(compiled.warnings).toEqual([expect.stringMatching(/^policy p-app rule r5: the condition does not parse: .*; the rule grants nothing$/)])
+  })
+
+  it.each<[string, string, 'personal' | 'ci' | 'service']>([
+    ['kind recorded at capture', digest(1), 'ci'],
+    ["an application tagged edgegw:kind=ci", digest(2), 'ci'],
+    ["a user's key, always", digest(4), 'personal'],
+  ])('key kinds: %s', (_, d, kind) => {
+    expect(compiled.apiKeys[d]?.kind).toBe(kind)
+  })
+
+  it('defaults an untagged application key to a service key', () => {
+    const plain = compileApiKeys(snapshot(), new Map([['SCWAPP00000000000001', { digest: digest(1) }]]))
+    expect(plain.apiKeys[digest(1)]?.kind).toBe('service')
   })
 
   it('marks the owner, whose key needs no grant', () => {

@@ -19,6 +19,8 @@ interface Env {
   CREDENTIAL_ENCRYPTION_KEY: string
   ACCESS_LOG?: 'all' | 'refusals' | 'off'
   ALLOW_INSECURE_LOOPBACK_ORIGINS?: string
+  /** The condition variant (i) names the header its client address comes in, as `CLIENT_IP_HEADER` does. */
+  CLIENT_IP_HEADER?: string
 }
 
 // Built on the first request, when the bindings are known; kept for the isolate's life.
@@ -32,6 +34,7 @@ export default {
       credentialEncryptionKey: (c) => (c.env as Env).CREDENTIAL_ENCRYPTION_KEY,
       accessLog: env.ACCESS_LOG ?? 'all',
       allowInsecureLoopbackOrigins: env.ALLOW_INSECURE_LOOPBACK_ORIGINS === 'true',
+      ...(env.CLIENT_IP_HEADER ? { clientIpHeader: env.CLIENT_IP_HEADER } : {}),
     })
     return app.fetch(request, env, ctx)
   },
