@@ -2,19 +2,20 @@ import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { EdgeAuthError } from './errors.js'
 import { edgeAuth, refusal, requestIdOf } from './middleware/edge-auth.js'
+import type { EdgeAuthVariables } from './middleware/identity.js'
 import type { EdgeAuthOptions } from './middleware/options.js'
 import type { KeySetStore } from './keyset/store.js'
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
 import { normalizePath } from './proxy/normalize-path.js'
 
-declare module 'hono' {
-  interface ContextVariableMap {
-    /** The route the gateway matched, with the normalised path. */
-    edgeRoute: RouteMatch & { path: string }
-    /** The refusal, when the gateway refused the request. */
-    edgeRefusal: { code: string; credentialId: string | undefined }
-  }
+/** The gateway's context variables (typed for its own app only, never globally). */
+export type GatewayVariables = EdgeAuthVariables & {
+  /** The route the gateway matched, with the normalised path. */
+  edgeRoute: RouteMatch & { path: string }
+  /** The refusal, when the gateway refused the request. */
+  edgeRefusal: { code: string; credentialId: string | undefined }
+  requestId: string
 }
 
 /** Options of {@link createGateway}. */
@@ -46,12 +47,12 @@ export interface GatewayOptions {
  *
  * @throws {TypeError} naming a bad option.
  */
-export function createGateway(options: GatewayOptions): Hono {
+export function createGateway(options: GatewayOptions): Hono<{ Variables: GatewayVariables }> {
   const realm = options.realm ?? 'edge-auth-gateway'
   const timeoutMs = options.originTimeoutMs ?? 30_000
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError('createGateway: originTimeoutMs must be a positive integer')
   const log = options.log ?? ((line) => console.log(JSON.stringify(line)))
-  const auth = edgeAuth({
+  const auth = edgeAuth<{ Variables: GatewayVariables }>({
     keySet: options.keySet,
     target: (c) => c.get('edgeRoute')?.route.target,
     auth: (c) => c.get('edgeRoute')?.route.auth,
@@ -60,9 +61,9 @@ export function createGateway(options: GatewayOptions): Hono {
     realm,
     ...(options.fullAccessAllowsInvoke !== undefined ? { fullAccessAllowsInvoke: options.fullAccessAllowsInvoke } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
-  } satisfies EdgeAuthOptions)
+  } satisfies EdgeAuthOptions<{ Variables: GatewayVariables }>)
 
-  const app = new Hono()
+  const app = new Hono<{ Variables: GatewayVariables }>()
 
   const logLevel = options.accessLog ?? 'all'
   if (!['all', 'refusals', 'off'].includes(logLevel)) throw new TypeError('createGateway: accessLog must be all, refusals or off')

@@ -53,6 +53,8 @@ export function wireErrorFor(code: EdgeAuthErrorCode): WireError {
       return { status: 502, title: 'Bad Gateway', detail: 'The origin could not be reached.' }
     case 'origin_timeout':
       return { status: 504, title: 'Gateway Timeout', detail: 'The origin did not answer in time.' }
+    case 'config_invalid':
+      return { status: 503, title: 'Service Unavailable', detail: 'The gateway is not configured correctly.' }
   }
 }
 
@@ -95,13 +97,15 @@ export function problemResponse(error: EdgeAuthError, context: ProblemContext): 
   const challenge = bearerChallenge(error, context.realm)
   if (challenge) headers.set('www-authenticate', challenge)
   if (wire.status === 405 && error.details.allow) headers.set('allow', error.details.allow.join(', '))
-  if (wire.status === 503) headers.set('retry-after', String(error.details.retryAfterSeconds ?? 30))
+  if (wire.status === 503 && error.code !== 'config_invalid') headers.set('retry-after', String(error.details.retryAfterSeconds ?? 30))
   const body = {
     type: `urn:edge-auth-gateway:problem:${error.code}`,
     title: wire.title,
     status: wire.status,
     code: error.code,
-    detail: wire.detail,
+    // The setting's name only (a var, secret or binding of the Worker), never its value.
+    detail: error.code === 'config_invalid' && error.details.setting ? `The gateway is not configured correctly: ${error.details.setting} is missing or invalid.` : wire.detail,
+    ...(error.code === 'config_invalid' && error.details.setting ? { setting: error.details.setting } : {}),
     request_id: context.requestId,
   }
   return new Response(JSON.stringify(body), { status: wire.status, headers })

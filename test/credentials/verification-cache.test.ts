@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { SignJWT } from 'jose'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target } from '../../src/index.js'
+import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target, type EdgeAuthVariables } from '../../src/index.js'
 import { sealSecret } from '../../src/keyset/secret-box.js'
 import { apiKeyDigest } from '../../src/keyset/digest.js'
 import { ORG, PROJECT, secrets, testKeySet } from '../support/fixtures.js'
@@ -39,7 +39,7 @@ describe('the verification cache', () => {
     }
     const app = new Hono()
     app.use('*', edgeAuth({ keySet: counting, target, credentialEncryptionKey: MASTER }))
-    app.all('*', (c) => c.text(c.var.edgeAuth.principal.id))
+    app.all('*', (c: Context<{ Variables: EdgeAuthVariables }>) => c.text(c.var.edgeAuth.principal.id))
     const value = await sign()
     for (let i = 0; i < 3; i++) expect((await app.request('/x', { headers: { authorization: `Bearer ${value}` } })).status).toBe(200)
     expect(credentialReads).toBe(1)
