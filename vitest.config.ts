@@ -41,6 +41,10 @@ if (process.env.EDGEGW_WORKERD_LOGS !== '1') {
  *   and real HTTP to demo origins started by the global setup.
  * - `stack`: the local stack as `npm start` runs it (several workerd processes on
  *   127.0.0.1), driven over HTTP from Node.
+ * - `package`: the package as a user gets it: built once (`npm run build`), its
+ *   `npm pack` contents and type resolution, the examples/ projects type-checked,
+ *   built and run (Node on port 0, the Worker in Miniflare), the README's snippets
+ *   against them, and `npm run check-config`.
  */
 export default defineConfig({
   test: {
@@ -80,6 +84,16 @@ export default defineConfig({
           include: ['test/stack/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'package',
+          environment: 'node',
+          include: ['test/package/**/*.test.ts'],
+          globalSetup: ['./test/package/build-package.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
       {
