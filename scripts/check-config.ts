@@ -68,11 +68,12 @@ function options(argv: string[]): Options {
 async function remoteSecretNames(opts: Options): Promise<string[]> {
   const args = ['secret', 'list', '--format', 'json', '--config', opts.config, ...(opts.env ? ['--env', opts.env] : [])]
   try {
-    const { stdout } = await promisify(execFile)(repoFile('node_modules/.bin/wrangler'), args, { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } })
+    const { stdout } = await promisify(execFile)(repoFile('node_modules/.bin/wrangler'), args, { env: { ...process.env, WRANGLER_SEND_METRICS: 'false', FORCE_COLOR: '0' } })
     const listed = JSON.parse(stdout.slice(stdout.indexOf('['))) as { name: string }[]
     return listed.map((secret) => secret.name)
   } catch (error) {
-    const reason = String((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n').find((line) => line.trim() !== '') ?? 'unknown error'
+    const printed = String((error as { stderr?: string }).stderr || (error as Error).message).replace(/\x1b\[[0-9;]*m/g, '')
+    const reason = printed.split('\n').map((line) => line.replace(/^[✘\s]*(\[ERROR\]\s*)?/, '').trim()).find((line) => line !== '') ?? 'unknown error'
     throw new CheckError(
       `cannot list the deployed Worker's secrets (wrangler secret list): ${reason.slice(0, 200)}\n` +
         '  log in (npx wrangler login) or set CLOUDFLARE_API_TOKEN; or check .dev.vars with --local, or name the secrets with --secret-names',
