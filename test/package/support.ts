@@ -23,20 +23,30 @@ export function run(command: string, args: string[], options: { cwd?: string; en
   })
 }
 
-/** Resolves with the first match of `pattern` in the process's stdout; rejects if it exits first. */
+/** Resolves with the first match of `pattern` in what the process printed (stdout, and stderr when piped); rejects if it exits first. */
 export function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     let seen = ''
+    const streams = [child.stdout, child.stderr].filter((stream) => stream !== null)
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8')
       const match = seen.match(pattern)
       if (match) {
-        child.stdout?.off('data', onData)
+        for (const stream of streams) stream.off('data', onData)
         resolve(match)
       }
     }
-    child.stdout?.on('data', onData)
+    for (const stream of streams) stream.on('data', onData)
     child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}; printed: ${seen}`)))
+  })
+}
+
+/** Stops a process this test started (by its PID) with `signal` and resolves with its exit code. */
+export function stopWith(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code))
+    child.kill(signal)
   })
 }
 
