@@ -2,14 +2,54 @@ import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
 /**
+ * workerd's own diagnostics that the Workers pool writes straight to stderr: a test
+ * runner's WebSocket closing at the end of each file, the refused connections and
+ * lost origins that tests provoke on purpose, a WebCrypto probe, and the native
+ * stack addresses that follow them. None is a test result (a failing test is
+ * reported by vitest itself); they are hidden so that a real failure stands out.
+ * `EDGEGW_WORKERD_LOGS=1 npm test` shows them.
+ */
+const WORKERD_NOISE: readonly RegExp[] = [
+  /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected/,
+  /^exception = kj\/async-io-unix\.c\+\+:\d+: disconnected: connect\(\): Connection refused/,
+  /^uncaught exception; .*Network connection lost\.$/,
+  /^e = workerd\/api\/crypto\/ec\.c\+\+:\d+: .*OPERATION_NOT_SUPPORTED_FOR_THIS_KEYTYPE/,
+  /^stack: \S*workerd@[0-9a-f]+( |;|$)/,
+]
+
+function hideWorkerdNoise(stream: NodeJS.WriteStream): void {
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined
+    if (text === undefined) return write(chunk, ...rest)
+    const kept = text.split('\n').filter((line) => !WORKERD_NOISE.some((noise) => noise.test(line.trim())))
+    if (kept.join('').trim() !== '') return write(kept.join('\n'), ...rest)
+    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined
+    callback?.()
+    return true
+  }) as NodeJS.WriteStream['write']
+}
+
+if (process.env.EDGEGW_WORKERD_LOGS !== '1') {
+  hideWorkerdNoise(process.stderr)
+  hideWorkerdNoise(process.stdout)
+}
+
+/**
  * Test projects:
  * - `workers`: unit and end-to-end tests of the gateway, inside workerd, with real KV
  *   and real HTTP to demo origins started by the global setup.
  * - `stack`: the local stack as `npm start` runs it (several workerd processes on
  *   127.0.0.1), driven over HTTP from Node.
+ * - `package`: the package as a user gets it: built once (`npm run build`), its
+ *   `npm pack` contents and type resolution, the examples/ projects type-checked,
+ *   built and run (Node on port 0, the Worker in Miniflare), the README's snippets
+ *   against them, and `npm run check-config`.
  */
 export default defineConfig({
   test: {
+    // Console output of passing tests (the gateway's access-log lines) is not shown; a failing test's is.
+    silent: 'passed-only',
     projects: [
       {
         plugins: [
@@ -48,6 +88,16 @@ export default defineConfig({
           include: ['test/stack/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'package',
+          environment: 'node',
+          include: ['test/package/**/*.test.ts'],
+          globalSetup: ['./test/package/build-package.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
         },
       },
       {

@@ -29,6 +29,7 @@ export type EdgeAuthErrorCode =
   | 'keyset_unavailable'
   | 'origin_unreachable'
   | 'origin_timeout'
+  | 'config_invalid'
 
 /**
  * The one error class the gateway throws for a refused request.
@@ -70,6 +71,8 @@ export interface EdgeAuthErrorDetails {
    * key or a claim). The challenge keeps the generic text.
    */
   publicDetail?: string
+  /** The Worker setting (var, secret or binding) that is missing or wrong; sent as `setting` with `config_invalid`, never its value. */
+  setting?: string
   /** The public id (access key) of a credential that was valid but not allowed: for logs, never sent. */
   credentialId?: string
 }

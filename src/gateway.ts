@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { EdgeAuthError } from './errors.js'
 import { edgeAuth, refusal, requestIdOf } from './middleware/edge-auth.js'
+import type { EdgeAuthVariables } from './middleware/identity.js'
 import type { EdgeAuthOptions } from './middleware/options.js'
 import type { KeySetStore } from './keyset/store.js'
 import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-ip.js'
@@ -9,13 +10,13 @@ import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
 import { normalizePath } from './proxy/normalize-path.js'
 
-declare module 'hono' {
-  interface ContextVariableMap {
-    /** The route the gateway matched, with the normalised path. */
-    edgeRoute: RouteMatch & { path: string }
-    /** The refusal, when the gateway refused the request. */
-    edgeRefusal: { code: string; credentialId: string | undefined }
-  }
+/** The gateway's context variables (typed for its own app only, never globally). */
+export type GatewayVariables = EdgeAuthVariables & {
+  /** The route the gateway matched, with the normalised path. */
+  edgeRoute: RouteMatch & { path: string }
+  /** The refusal, when the gateway refused the request. */
+  edgeRefusal: { code: string; credentialId: string | undefined }
+  requestId: string
 }
 
 /** Options of {@link createGateway}. */
@@ -66,7 +67,7 @@ export interface GatewayOptions {
  *
  * @throws {TypeError} naming a bad option.
  */
-export function createGateway(options: GatewayOptions): Hono {
+export function createGateway(options: GatewayOptions): Hono<{ Variables: GatewayVariables }> {
   const realm = options.realm ?? 'edge-auth-gateway'
   const timeoutMs = options.originTimeoutMs ?? 30_000
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError('createGateway: originTimeoutMs must be a positive integer')
@@ -76,7 +77,7 @@ export function createGateway(options: GatewayOptions): Hono {
   const allowInsecureLoopbackOrigins = options.allowInsecureLoopbackOrigins ?? false
   // One rule for the client's address: what the origin gets as X-Forwarded-For is what conditions see as request.ip.
   const clientIp = (c: Context): string | undefined => clientIpFromHeader(c.req.raw, clientIpHeader) ?? options.connectionIp?.(c)
-  const auth = edgeAuth({
+  const auth = edgeAuth<{ Variables: GatewayVariables }>({
     keySet: options.keySet,
     target: (c) => c.get('edgeRoute')?.route.target,
     auth: (c) => c.get('edgeRoute')?.route.auth,
@@ -87,9 +88,9 @@ export function createGateway(options: GatewayOptions): Hono {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.region ? { region: options.region } : {}),
     clientIp,
-  } satisfies EdgeAuthOptions)
+  } satisfies EdgeAuthOptions<{ Variables: GatewayVariables }>)
 
-  const app = new Hono()
+  const app = new Hono<{ Variables: GatewayVariables }>()
 
   const logLevel = options.accessLog ?? 'all'
   if (!['all', 'refusals', 'off'].includes(logLevel)) throw new TypeError('createGateway: accessLog must be all, refusals or off')

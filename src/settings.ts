@@ -41,6 +41,21 @@ export interface GatewayEnv {
   ALLOW_INSECURE_LOOPBACK_ORIGINS?: string
 }
 
+/**
+ * A var, secret or binding of the Worker that is missing or wrong. `setting` names it;
+ * the message says what it must be and never holds its value (it may be a secret).
+ * The Worker answers 503 `config_invalid` with both; `npm run check-config` prints them.
+ */
+export class SettingError extends TypeError {
+  override readonly name = 'SettingError'
+  constructor(
+    readonly setting: string,
+    requirement: string,
+  ) {
+    super(`${setting} ${requirement}`)
+  }
+}
+
 /** Settings read from {@link GatewayEnv}, checked and with defaults applied. */
 export interface GatewaySettings {
   realm: string
@@ -71,7 +86,7 @@ export interface GatewaySettings {
 
 /**
  * Reads and checks the settings.
- * @throws {TypeError} naming the first var that is wrong.
+ * @throws {SettingError} naming the first var that is wrong.
  */
 export function readSettings(env: GatewayEnv): GatewaySettings {
   const settings: GatewaySettings = {
@@ -94,9 +109,9 @@ export function readSettings(env: GatewayEnv): GatewaySettings {
     allowInsecureLoopbackOrigins: boolVar(env, 'ALLOW_INSECURE_LOOPBACK_ORIGINS'),
   }
   if (settings.maxSyncAgeSeconds <= settings.statusHeartbeatSeconds) {
-    throw new TypeError('SYNC_MAX_AGE_SECONDS must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')
+    throw new SettingError('SYNC_MAX_AGE_SECONDS', 'must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')
   }
-  if (!/^https?:\/\//.test(settings.iamApiUrl)) throw new TypeError('IAM_API_URL must be an http(s) URL')
+  if (!/^https?:\/\//.test(settings.iamApiUrl)) throw new SettingError('IAM_API_URL', 'must be an http(s) URL')
   return settings
 }
 
@@ -104,7 +119,7 @@ function intVar(env: GatewayEnv, name: keyof GatewayEnv, fallback: number): numb
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
-  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`${name} must be a positive integer, got "${String(raw)}"`)
+  if (!Number.isInteger(value) || value <= 0) throw new SettingError(name, 'must be a positive integer')
   return value
 }
 
@@ -112,7 +127,15 @@ function boolVar(env: GatewayEnv, name: keyof GatewayEnv): boolean {
   const raw = env[name]
   if (raw === undefined || raw === '' || raw === 'false') return false
   if (raw === 'true') return true
-  throw new TypeError(`${name} must be "true" or "false", got "${String(raw)}"`)
+  throw new SettingError(name, 'must be "true" or "false"')
+}
+
+/** Each field of the legacy-token schedule: its var, and what the var must be. */
+const LEGACY_VARS: Record<string, [keyof GatewayEnv, string]> = {
+  deprecatedAt: ['LEGACY_DEPRECATED_AT', 'must be an ISO 8601 timestamp'],
+  sunsetAt: ['LEGACY_SUNSET_AT', 'must be an ISO 8601 timestamp'],
+  migrationGuideUrl: ['LEGACY_MIGRATION_GUIDE_URL', 'must be a URL'],
+  brownouts: ['LEGACY_BROWNOUTS', 'must be a JSON array of {"start","end"} ISO timestamps, each ending after it starts'],
 }
 
 function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
@@ -121,7 +144,7 @@ function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
     try {
       brownouts = JSON.parse(env.LEGACY_BROWNOUTS)
     } catch {
-      throw new TypeError('LEGACY_BROWNOUTS must be a JSON array of {"start","end"} ISO timestamps')
+      throw new SettingError('LEGACY_BROWNOUTS', 'must be a JSON array of {"start","end"} ISO timestamps')
     }
   }
   const parsed = v.safeParse(LegacyTokenPolicySchema, {
@@ -130,13 +153,17 @@ function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
     ...(env.LEGACY_MIGRATION_GUIDE_URL ? { migrationGuideUrl: env.LEGACY_MIGRATION_GUIDE_URL } : {}),
     brownouts,
   })
-  if (!parsed.success) throw new TypeError(`LEGACY_* settings: ${v.getDotPath(parsed.issues[0]) ?? ''} ${parsed.issues[0].message}`)
+  if (!parsed.success) {
+    // The requirement is fixed text: valibot's messages quote the value received.
+    const field = LEGACY_VARS[v.getDotPath(parsed.issues[0])?.split('.')[0] ?? '']
+    throw field ? new SettingError(...field) : new SettingError('LEGACY_SUNSET_AT', 'must not come before LEGACY_DEPRECATED_AT')
+  }
   return parsed.output
 }
 
 function accessLogVar(env: GatewayEnv): 'all' | 'refusals' | 'off' {
   const raw = env.ACCESS_LOG || 'all'
-  if (raw !== 'all' && raw !== 'refusals' && raw !== 'off') throw new TypeError(`ACCESS_LOG must be "all", "refusals" or "off", got "${raw}"`)
+  if (raw !== 'all' && raw !== 'refusals' && raw !== 'off') throw new SettingError('ACCESS_LOG', 'must be "all", "refusals" or "off"')
   return raw
 }
 

@@ -9,7 +9,10 @@ import { adminApi, ADMIN_PREFIX } from './admin/admin-api.js'
 import { adminAuth } from './admin/admin-auth.js'
 import { createGateway } from './gateway.js'
 import { kvKeySet } from './keyset/kv-key-set.js'
-import { readSettings, type GatewayEnv, type GatewaySettings } from './settings.js'
+import { EdgeAuthError } from './errors.js'
+import { problemResponse } from './middleware/problem.js'
+import { SettingError, type GatewayEnv, type GatewaySettings } from './settings.js'
+import { readWorkerConfig } from './worker-config.js'
 import { apisFromEnv, iamApiAs, syncFromEnv } from './sync/from-env.js'
 import { Registry } from './sync/registry.js'
 
@@ -84,21 +87,51 @@ let built: { env: GatewayEnv; key: string; settings: GatewaySettings; app: App }
 /**
  * One app per isolate, so its key-set store and memory cache live as long as the
  * isolate; rebuilt only if the settings change.
+ * @throws {SettingError} while a var, secret or binding is missing or wrong.
  */
 function appFor(env: GatewayEnv): { settings: GatewaySettings; app: App } {
   if (built?.env === env) return built
-  const settings = readSettings(env)
+  const settings = readWorkerConfig(env)
   const key = JSON.stringify(settings)
   built = built?.key === key ? { ...built, env } : { env, key, settings, app: buildApp(settings) }
   return built
 }
 
+let loggedConfigError: string | undefined
+
+/** Logs a configuration error once per isolate (its setting and requirement, never a value). */
+function logConfigError(error: SettingError, during: 'fetch' | 'scheduled'): void {
+  if (during === 'fetch' && loggedConfigError === error.message) return
+  loggedConfigError = error.message
+  console.error(JSON.stringify({ event: 'config_invalid', during, setting: error.setting, error: error.message }))
+}
+
+/** 503 `config_invalid`, naming the setting: a broken deployment says what to fix instead of a bare 500. */
+function configInvalid(error: SettingError): Response {
+  logConfigError(error, 'fetch')
+  return problemResponse(new EdgeAuthError('config_invalid', error.message, { setting: error.setting }), { realm: 'edge-auth-gateway', requestId: crypto.randomUUID() })
+}
+
 export default {
   fetch(request, env, ctx) {
-    return appFor(env).app.fetch(request, env, ctx)
+    let app: App
+    try {
+      app = appFor(env).app
+    } catch (error) {
+      if (error instanceof SettingError) return configInvalid(error)
+      throw error
+    }
+    return app.fetch(request, env, ctx)
   },
   async scheduled(_controller, env) {
-    const { settings } = appFor(env)
+    let settings: GatewaySettings
+    try {
+      settings = appFor(env).settings
+    } catch (error) {
+      // No sync on a broken configuration: the Cron run fails, naming the setting.
+      if (error instanceof SettingError) logConfigError(error, 'scheduled')
+      throw error
+    }
     const outcome = await syncFromEnv(env, settings)
     console.log(JSON.stringify({ event: 'sync', ok: outcome.ok, changed: outcome.write?.changed ?? false, counts: outcome.status.counts, error: outcome.status.lastError?.message ?? null, duration_ms: outcome.status.durationMs }))
   },

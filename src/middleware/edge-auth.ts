@@ -1,8 +1,9 @@
-import type { Context, MiddlewareHandler } from 'hono'
+import type { Context, Env, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { EdgeAuthError } from '../errors.js'
 import { legacyDeprecationHeaders } from '../authz/legacy-policy.js'
 import { Authenticator } from './authenticate.js'
+import type { EdgeAuthVariables } from './identity.js'
 import { resolveEdgeAuthOptions, type EdgeAuthOptions } from './options.js'
 import { problemResponse, wireErrorFor } from './problem.js'
 
@@ -17,20 +18,25 @@ import { problemResponse, wireErrorFor } from './problem.js'
  * - an OIDC JWT of an issuer the route trusts;
  *
  * from `X-Auth-Token`, `Authorization: Bearer`, or the route's extra headers,
- * query parameters and cookies. On success `c.var.edgeAuth` holds the identity.
+ * query parameters and cookies. On success `c.var.edgeAuth` holds the identity
+ * ({@link EdgeAuthVariables}).
  * On refusal it throws an `HTTPException` whose response is
  * `application/problem+json` with a stable `code` and an RFC 6750 challenge, and
  * whose `cause` is the {@link EdgeAuthError}.
  *
+ * `E` is the app's Hono `Env`; the handler it returns adds {@link EdgeAuthVariables}
+ * to it, so handlers behind it (and only those) see `c.var.edgeAuth` typed.
+ *
  * @throws {TypeError} at construction, naming a bad option.
  * @example
  * ```ts
- * const app = new Hono<{ Bindings: { KEYSET: KVNamespace } }>()
- * app.use('/fn/*', edgeAuth({ keySet: kvKeySet((env) => env.KEYSET), target }))
- * app.get('/fn/hello', (c) => c.json({ hello: c.var.edgeAuth.principal.id }))
+ * type Env = { Bindings: { KEYSET: KVNamespace } }
+ * const auth = edgeAuth<Env>({ keySet: kvKeySet((env) => env.KEYSET), target })
+ * const app = new Hono<Env>()
+ * app.get('/fn/hello', auth, (c) => c.json({ hello: c.var.edgeAuth.principal.id }))
  * ```
  */
-export function edgeAuth(options: EdgeAuthOptions): MiddlewareHandler {
+export function edgeAuth<E extends Env = Env>(options: EdgeAuthOptions<E>): MiddlewareHandler<E & { Variables: EdgeAuthVariables }> {
   const resolved = resolveEdgeAuthOptions(options)
   const authenticator = new Authenticator(resolved)
 
@@ -63,10 +69,11 @@ export function refusal(c: Context, error: unknown, realm: string): unknown {
 
 /** The request id: hono's `requestId` middleware's when it ran, else a new one kept for this request. */
 export function requestIdOf(c: Context): string {
-  let id = c.get('requestId')
+  const vars = c as Context<{ Variables: { requestId?: string } }>
+  let id = vars.get('requestId')
   if (!id) {
     id = crypto.randomUUID()
-    c.set('requestId', id)
+    vars.set('requestId', id)
   }
   return id
 }

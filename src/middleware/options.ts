@@ -1,4 +1,4 @@
-import type { Context } from 'hono'
+import type { Context, Env } from 'hono'
 import * as v from 'valibot'
 import type { OidcJwtVerifierOptions } from '../credentials/oidc-jwt.js'
 import type { VerificationCacheOptions } from '../credentials/verification-cache.js'
@@ -11,7 +11,8 @@ import type { KeySetStore } from '../keyset/store.js'
 export type RouteAuthInput = v.InferInput<typeof RouteAuthSchema>
 
 /**
- * Options of {@link edgeAuth}.
+ * Options of {@link edgeAuth}. `E` is the app's Hono `Env` (its `Bindings` and
+ * `Variables`): the callbacks get a context of that app, so `c.env` is typed.
  *
  * @example
  * ```ts
@@ -22,24 +23,24 @@ export type RouteAuthInput = v.InferInput<typeof RouteAuthSchema>
  * })
  * ```
  */
-export interface EdgeAuthOptions {
+export interface EdgeAuthOptions<E extends Env = Env> {
   /** The key set: a store, or a function of the request context returning one (e.g. from a KV binding in `c.env`). */
-  keySet: KeySetStore | ((c: Context) => KeySetStore)
+  keySet: KeySetStore | ((c: Context<E>) => KeySetStore)
   /**
    * What the request would invoke: a fixed target, or a function of the context
    * (the Worker's route table sets it per request). Returning `undefined` is a
    * configuration error and gives 500.
    */
-  target: Target | ((c: Context) => Target | undefined)
+  target: Target | ((c: Context<E>) => Target | undefined)
   /**
    * Credential sources, accepted kinds, anonymous consumer, allow-lists, JWT rules
    * ({@link RouteAuthInput}): fixed settings, or a function of the context (the
    * Worker uses the matched route's). Default: every kind accepted, from
    * `X-Auth-Token` and `Authorization: Bearer` only.
    */
-  auth?: RouteAuthInput | ((c: Context) => RouteAuth | undefined)
+  auth?: RouteAuthInput | ((c: Context<E>) => RouteAuth | undefined)
   /** The Worker secret that seals consumers' HMAC secrets (`CREDENTIAL_ENCRYPTION_KEY`). Needed for HS* credentials. */
-  credentialEncryptionKey?: string | ((c: Context) => string | undefined)
+  credentialEncryptionKey?: string | ((c: Context<E>) => string | undefined)
   /** Realm in `WWW-Authenticate` challenges. Default `"edge-auth-gateway"`. */
   realm?: string
   /** Count `FunctionsFullAccess` / `ContainersFullAccess` / `AllProductsFullAccess` as allowing invocation. Default `false`. */
@@ -86,7 +87,9 @@ export interface ResolvedEdgeAuthOptions {
  * Applies defaults and checks every option.
  * @throws {TypeError} naming the first bad option.
  */
-export function resolveEdgeAuthOptions(options: EdgeAuthOptions): ResolvedEdgeAuthOptions {
+export function resolveEdgeAuthOptions<E extends Env>(typed: EdgeAuthOptions<E>): ResolvedEdgeAuthOptions {
+  // The callbacks run with the app's own context; inside, the context is untyped.
+  const options = typed as unknown as EdgeAuthOptions<any>
   if (!options || typeof options !== 'object') throw new TypeError('edgeAuth: options are required')
   const { keySet, target } = options
   if (typeof keySet !== 'function' && (typeof keySet !== 'object' || keySet === null || typeof keySet.current !== 'function')) {

@@ -53,6 +53,8 @@ export function wireErrorFor(code: EdgeAuthErrorCode): WireError {
       return { status: 502, title: 'Bad Gateway', detail: 'The origin could not be reached.' }
     case 'origin_timeout':
       return { status: 504, title: 'Gateway Timeout', detail: 'The origin did not answer in time.' }
+    case 'config_invalid':
+      return { status: 503, title: 'Service Unavailable', detail: 'The gateway is not configured correctly.' }
   }
 }
 
@@ -97,15 +99,17 @@ export function problemResponse(error: EdgeAuthError, context: ProblemContext): 
   const challenge = bearerChallenge(error, context.realm)
   if (challenge) headers.set('www-authenticate', challenge)
   if (wire.status === 405 && error.details.allow) headers.set('allow', error.details.allow.join(', '))
-  // A 503 always says when to come back; a refusal with a known end (a brownout) says it too.
-  const retryAfter = error.details.retryAfterSeconds ?? (wire.status === 503 ? 30 : undefined)
+  // A 503 says when to come back (not a configuration error: retrying does not help); a refusal with a known end (a brownout) says it too.
+  const retryAfter = error.details.retryAfterSeconds ?? (wire.status === 503 && error.code !== 'config_invalid' ? 30 : undefined)
   if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter))
   const body = {
     type: `urn:edge-auth-gateway:problem:${error.code}`,
     title: wire.title,
     status: wire.status,
     code: error.code,
-    detail: error.details.publicDetail ?? wire.detail,
+    // The setting's name only (a var, secret or binding of the Worker), never its value.
+    detail: error.code === 'config_invalid' && error.details.setting ? `The gateway is not configured correctly: ${error.details.setting} is missing or invalid.` : (error.details.publicDetail ?? wire.detail),
+    ...(error.code === 'config_invalid' && error.details.setting ? { setting: error.details.setting } : {}),
     request_id: context.requestId,
   }
   return new Response(JSON.stringify(body), { status: wire.status, headers })

@@ -1,7 +1,7 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { CompactSign, SignJWT, exportSPKI, generateKeyPair } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { edgeAuth, staticKeySet, type KeySetSource, type Target } from '../../src/index.js'
+import { edgeAuth, staticKeySet, type KeySetSource, type Target, type EdgeAuthVariables } from '../../src/index.js'
 import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm, type JwtCredential } from '../../src/keyset/jwt-schema.js'
 import { sealSecret } from '../../src/keyset/secret-box.js'
 import type { RouteAuthInput } from '../../src/middleware/options.js'
@@ -59,7 +59,7 @@ beforeAll(async () => {
 function app(auth: RouteAuthInput = {}): Hono {
   const hono = new Hono()
   hono.use('*', edgeAuth({ keySet: staticKeySet(source), target, auth, credentialEncryptionKey: MASTER, clock: () => NOW }))
-  hono.all('*', (c) => c.json(c.var.edgeAuth))
+  hono.all('*', (c: Context<{ Variables: EdgeAuthVariables }>) => c.json(c.var.edgeAuth))
   return hono
 }
 

@@ -1,8 +1,8 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { pkcs1PublicPem } from '../../src/emulator/serverless/signing.js'
-import { edgeAuth, staticKeySet, type KeySetSource, type Target } from '../../src/index.js'
+import { edgeAuth, staticKeySet, type KeySetSource, type Target, type EdgeAuthVariables } from '../../src/index.js'
 import { importPkcs1PublicKey } from '../../src/credentials/pkcs1.js'
 import { ORG, PROJECT } from '../support/fixtures.js'
 
@@ -73,7 +73,7 @@ beforeAll(async () => {
   app = new Hono()
   app.use('/fn/*', edgeAuth({ keySet: staticKeySet(source), target, clock: () => NOW }))
   app.use('/no-ns/*', edgeAuth({ keySet: staticKeySet(source), target: { ...target, namespaceId: undefined, resourceId: undefined }, clock: () => NOW }))
-  app.all('*', (c) => c.json(c.var.edgeAuth))
+  app.all('*', (c: Context<{ Variables: EdgeAuthVariables }>) => c.json(c.var.edgeAuth))
 })
 
 const INVALID = 'Bearer realm="edge-auth-gateway", error="invalid_token"'

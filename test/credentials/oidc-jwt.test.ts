@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { CompactSign, SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { edgeAuth, staticKeySet, type KeySetSource, type Target } from '../../src/index.js'
+import { edgeAuth, staticKeySet, type KeySetSource, type Target, type EdgeAuthVariables } from '../../src/index.js'
 import type { RouteAuthInput } from '../../src/middleware/options.js'
 import { ORG, PROJECT } from '../support/fixtures.js'
 
@@ -35,7 +35,7 @@ function source(keys: JWK[]): KeySetSource {
 function app(keys: JWK[], auth: RouteAuthInput = { oidcIssuers: ['corp'] }, clock = () => NOW): Hono {
   const hono = new Hono()
   hono.use('*', edgeAuth({ keySet: staticKeySet(source(keys)), target, auth, clock, oidc: { refreshCooldownSeconds: 60 } }))
-  hono.all('*', (c) => c.json(c.var.edgeAuth))
+  hono.all('*', (c: Context<{ Variables: EdgeAuthVariables }>) => c.json(c.var.edgeAuth))
   return hono
 }
 

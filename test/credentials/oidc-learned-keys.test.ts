@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { edgeAuth, staticKeySet, type KeySetStore, type Target } from '../../src/index.js'
+import { edgeAuth, staticKeySet, type EdgeAuthVariables, type KeySetStore, type Target } from '../../src/index.js'
 import type { OidcJwtVerifierOptions } from '../../src/credentials/oidc-jwt.js'
 import type { OidcIssuer } from '../../src/keyset/jwt-schema.js'
 import { ORG, PROJECT } from '../support/fixtures.js'
@@ -66,7 +66,7 @@ function harness(issuer: OidcIssuer, oidc?: OidcJwtVerifierOptions): Harness {
   const keySet = new SwitchableKeySet(issuer)
   const hono = new Hono()
   hono.use('*', edgeAuth({ keySet, target, auth: { accept: ['oidc-jwt'], oidcIssuers: ['corp'] }, clock: () => clock.ms, ...(oidc ? { oidc } : {}) }))
-  hono.all('*', (c) => c.json(c.var.edgeAuth))
+  hono.all('*', (c: Context<{ Variables: EdgeAuthVariables }>) => c.json(c.var.edgeAuth))
   return { hono, keySet, clock }
 }
 

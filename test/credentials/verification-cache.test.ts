@@ -1,9 +1,9 @@
 import { env } from 'cloudflare:workers'
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { SignJWT } from 'jose'
 import * as v from 'valibot'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target } from '../../src/index.js'
+import { KvKeySetStore, edgeAuth, staticKeySet, writeKeySet, type KeySetSource, type KeySetStore, type Target, type EdgeAuthVariables } from '../../src/index.js'
 import { sealSecret } from '../../src/keyset/secret-box.js'
 import { VerificationCache, type VerifiedCredential } from '../../src/credentials/verification-cache.js'
 import { apiKeyDigest } from '../../src/keyset/digest.js'
@@ -43,7 +43,7 @@ describe('the verification cache', () => {
     }
     const app = new Hono()
     app.use('*', edgeAuth({ keySet: counting, target, credentialEncryptionKey: MASTER }))
-    app.all('*', (c) => c.text(c.var.edgeAuth.principal.id))
+    app.all('*', (c: Context<{ Variables: EdgeAuthVariables }>) => c.text(c.var.edgeAuth.principal.id))
     const value = await sign()
     for (let i = 0; i < 3; i++) expect((await app.request('/x', { headers: { authorization: `Bearer ${value}` } })).status).toBe(200)
     expect(credentialReads).toBe(1)

@@ -1,6 +1,6 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { EdgeAuthError, edgeAuth, staticKeySet, type EdgeAuthOptions, type KeySetSource, type KeySetStore, type Target } from '../../src/index.js'
+import { EdgeAuthError, edgeAuth, staticKeySet, type EdgeAuthOptions, type KeySetSource, type KeySetStore, type Target, type EdgeAuthVariables } from '../../src/index.js'
 import { PROJECT, OTHER_PROJECT, secrets, testKeySet } from '../support/fixtures.js'
 
 const fn: Target = { url: 'https://origin.test', kind: 'function', projectId: PROJECT, privacy: 'private' }
@@ -13,7 +13,7 @@ beforeAll(async () => {
 function app(options: Partial<EdgeAuthOptions> = {}): Hono {
   const hono = new Hono()
   hono.use('/fn/*', edgeAuth({ keySet: staticKeySet(source), target: fn, ...options }))
-  hono.get('/fn/whoami', (c) => c.json(c.var.edgeAuth))
+  hono.get('/fn/whoami', (c: Context<{ Variables: EdgeAuthVariables }>) => c.json(c.var.edgeAuth))
   return hono
 }
 

@@ -17,7 +17,7 @@ interface Env {
 }
 
 const app = new Hono<{ Bindings: Env }>()
-app.use('*', edgeAuth({ keySet: kvKeySet<Env>((env) => env.KEYSET), target: (c) => ({ url: c.env.ORIGIN_URL, kind: 'function', projectId: c.env.PROJECT_ID, privacy: 'private' }) }))
+app.use('*', edgeAuth<{ Bindings: Env }>({ keySet: kvKeySet((env) => env.KEYSET), target: (c) => ({ url: c.env.ORIGIN_URL, kind: 'function', projectId: c.env.PROJECT_ID, privacy: 'private' }) }))
 app.all('*', (c) => {
   const url = new URL(c.req.url)
   return proxy(`${c.env.ORIGIN_URL}${url.pathname}${url.search}`, c.req.raw)

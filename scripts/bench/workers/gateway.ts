@@ -24,7 +24,7 @@ interface Env {
 }
 
 // Built on the first request, when the bindings are known; kept for the isolate's life.
-let app: Hono | undefined
+let app: ReturnType<typeof createGateway> | undefined
 
 export default {
   fetch(request: Request, env: Env, ctx: Parameters<Hono['fetch']>[2]) {
