@@ -170,6 +170,6 @@ function accessLogVar(env: GatewayEnv): 'all' | 'refusals' | 'off' {
 function clientIpHeaderVar(env: GatewayEnv): string | null {
   const raw = (env.CLIENT_IP_HEADER || 'cf-connecting-ip').toLowerCase()
   if (raw === 'none') return null
-  if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(raw)) throw new TypeError(`CLIENT_IP_HEADER must be a header name or "none", got "${env.CLIENT_IP_HEADER ?? ''}"`)
+  if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(raw)) throw new SettingError('CLIENT_IP_HEADER', 'must be a header name or "none"')
   return raw
 }

@@ -33,6 +33,7 @@ describe('examples/node: edgeAuth on Node.js with @hono/node-server and a static
       credentialId: 'SCWDEMO0000000000001',
       principal: { type: 'application', id: '0d3f6a55-7a61-4d2e-9d43-6f0b7e1c2a90', name: 'edgegw-demo' },
       organizationId: '7719a78c-85c2-4eba-9a77-c5649ab96be8',
+      keyKind: 'service',
     })
     expect(body).not.toContain(DEMO_SECRET)
   })

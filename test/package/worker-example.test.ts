@@ -79,6 +79,7 @@ describe('examples/worker: edgeAuth in a Worker that runs its own sync (syncKeyS
       credentialId: demo!.accessKey,
       principal: { type: 'application', id: testStack.stack.secrets.applications!.demo, name: 'edgegw-demo' },
       organizationId: testStack.stack.fixture.organizationId,
+      keyKind: 'service',
     })
   })
 

@@ -22,7 +22,7 @@ const target: Target = {
 // Every route of `hello` is behind edgeAuth: c.var.edgeAuth is typed there, and only there.
 const hello = new Hono<Env & { Variables: EdgeAuthVariables }>()
 hello.use(edgeAuth<Env>({ keySet: kvKeySet((env) => env.KEYSET), target }))
-hello.get('/whoami', (c) => c.json(c.var.edgeAuth)) // { method, credentialId, principal, organizationId }
+hello.get('/whoami', (c) => c.json(c.var.edgeAuth)) // { method, credentialId, principal, organizationId, keyKind }
 
 const app = new Hono<Env>()
 app.get('/', (c) => c.text('public\n'))
