@@ -60,8 +60,8 @@ export interface KeySetChangeDependencies {
  */
 export async function keySetChanged(c: Context, dependencies: KeySetChangeDependencies): Promise<KeySetChangeState> {
   const context: StoreContext = { waitUntil: (promise) => c.executionCtx.waitUntil(promise) }
-  const syncing = dependencies
-    .sync()
+  const syncing = Promise.resolve()
+    .then(() => dependencies.sync())
     .then((outcome) => {
       syncApplied(dependencies.keySet, outcome)
       return outcome
@@ -80,8 +80,8 @@ export async function keySetChanged(c: Context, dependencies: KeySetChangeDepend
 }
 
 /**
- * Tells this isolate's store that a sync has written the key set (a sync that wrote
- * nothing changes nothing it holds). `POST /sync` calls it; {@link keySetChanged} too.
+ * Tells this isolate's store what a sync left in KV (a sync that failed before writing
+ * left nothing new). `POST /sync` calls it; {@link keySetChanged} too.
  */
 export function syncApplied(keySet: ChangeableKeySet | undefined, outcome: SyncOutcome): void {
   if (outcome.write) keySet?.invalidate(outcome.write.manifest)
