@@ -57,6 +57,8 @@ function buildApp(settings: GatewaySettings): App {
           iamAs: (secret: string) => iamApiAs(env, settings, secret),
           credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
           sync: () => syncFromEnv(env, settings),
+          // The gateway's own store: a change is live in this isolate from its next request.
+          keySet: keySet(c as Parameters<typeof keySet>[0]),
           allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
         }
       },

@@ -16,6 +16,7 @@ import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { AdminError, parseBody, problem } from './admin-http.js'
 import { auditTo, consoleAdminLog, type AdminLog } from './audit-log.js'
 import { captureRoutes } from './capture-api.js'
+import { keySetChanged, syncApplied, type ChangeableKeySet } from './key-set-change.js'
 import { consumerRoutes } from './consumers-api.js'
 import { oidcIssuerRoutes } from './oidc-issuers-api.js'
 
@@ -39,6 +40,10 @@ export interface AdminDependencies {
   credentialEncryptionKey?: string | undefined
   /** Runs one sync now. */
   sync: () => Promise<SyncOutcome>
+  /** The key-set store this isolate's gateway serves from: told of every change ({@link keySetChanged}). */
+  keySet?: ChangeableKeySet
+  /** Milliseconds a change waits for its sync before answering `pending`. Default 10,000 (`CHANGE_SYNC_WAIT_MS`). */
+  changeSyncWaitMs?: number
   /** `ALLOW_INSECURE_LOOPBACK_ORIGINS`: routes may send private requests to `http://` loopback origins. Default `false`. */
   allowInsecureLoopbackOrigins?: boolean
   clock?: () => number
@@ -103,9 +108,12 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
   })
 
   app.post('/sync', async (c) => {
-    const outcome = await dependencies(c).sync()
+    const deps = dependencies(c)
+    const outcome = await deps.sync()
+    syncApplied(deps.keySet, outcome)
     if (outcome.ok) audit(c, 'sync.run', 'keyset')
-    return c.json({ ok: outcome.ok, changed: outcome.write?.changed ?? false, write: outcome.write ?? null, statusWritten: outcome.statusWritten, status: outcome.status }, outcome.ok ? 200 : 502)
+    const { manifest: _, ...write } = outcome.write ?? {}
+    return c.json({ ok: outcome.ok, changed: outcome.write?.changed ?? false, write: outcome.write ? write : null, statusWritten: outcome.statusWritten, status: outcome.status }, outcome.ok ? 200 : 502)
   })
 
   captureRoutes(app, dependencies, audit)
@@ -122,7 +130,8 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
     }
     await dependencies(c).registry.saveRoutes(body.routes as Route[])
     audit(c, 'routes.replace', 'routes')
-    return c.json({ routes: body.routes.length, note: 'Routes take effect after the next sync.' })
+    const sync = await keySetChanged(c, dependencies(c))
+    return c.json({ routes: body.routes.length, sync })
   })
 
   consumerRoutes(app, dependencies, audit)

@@ -11,6 +11,7 @@ import { apiKeyDigest } from '../keyset/digest.js'
 import { CaptureExistsError } from '../sync/registry.js'
 import type { AdminDependencies } from './admin-api.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
+import { keySetChanged } from './key-set-change.js'
 import { AccessKeyField, KeyKindField, ReplaceField, UuidField, idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
 import { assertRegistrable, keyAsCompiled, provePossession } from './key-registration.js'
@@ -53,7 +54,8 @@ const RegisterNamespaceKeyBody = v.strictObject({
 
 /** Adds the capture endpoints to the admin app. */
 export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
-  const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
+  /** Every change is synced, and served by this isolate, before it answers (docs/revocation.md). */
+  const changed = (c: Context) => keySetChanged(c, dependencies(c))
   const now = (deps: AdminDependencies) => isoNow(deps.clock)
 
   app.post('/api-keys', async (c) => {
@@ -64,9 +66,9 @@ export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDepe
     // The platform has just returned this secret: it is the truth, whatever was captured before.
     const { replaced } = await deps.registry.captureKey(created.access_key, { digest: await apiKeyDigest(created.secret_key), kind, capturedAt: now(deps), via: 'mint' }, { replace: true })
     audit(c, 'api_key.mint', created.access_key, { replaced })
-    syncSoon(c)
+    await changed(c)
     c.header('cache-control', 'no-store')
-    return c.json({ ...created, kind: kind ?? null, note: 'The secret is shown once. The key works at the edge after the sync that has just been started.' }, 201)
+    return c.json({ ...created, kind: kind ?? null, note: 'The secret is shown once.' }, 201)
   })
 
   app.post('/api-keys/register', async (c) => {
@@ -83,7 +85,7 @@ export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDepe
       deps.registry.captureKey(key.accessKey, { digest: await apiKeyDigest(body.secret_key), kind: body.kind, capturedAt: now(deps), via: 'register' }, { replace: body.replace }),
     )
     audit(c, 'api_key.register', key.accessKey, { replaced })
-    syncSoon(c)
+    await changed(c)
     return c.json({ access_key: key.accessKey, registered: true, replaced }, existing ? 200 : 201)
   })
 
@@ -91,7 +93,7 @@ export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDepe
     const accessKey = pathId(c, 'accessKey', 'access key', idRules.accessKey)
     if (!(await dependencies(c).registry.forgetKey(accessKey))) throw new AdminError(404, 'capture_not_found', `${accessKey}: no digest is captured for this key`)
     audit(c, 'api_key.capture.delete', accessKey)
-    syncSoon(c)
+    await changed(c)
     return c.body(null, 204)
   })
 
@@ -107,7 +109,7 @@ export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDepe
       ;({ replaced } = await deps.registry.captureNamespaceKey(namespaceId, { kind: product === 'functions' ? 'function' : 'container', publicKeyPem: created.public_key, capturedAt: now(deps) }, { replace: true }))
     }
     audit(c, 'legacy_token.mint', created.id, { replaced })
-    syncSoon(c)
+    await changed(c)
     c.header('cache-control', 'no-store')
     return c.json({ ...created, public_key_captured: Boolean(created.public_key && namespaceId) }, 201)
   })
@@ -121,7 +123,7 @@ export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDepe
       deps.registry.captureNamespaceKey(body.namespace_id, { kind: body.product === 'functions' ? 'function' : 'container', publicKeyPem: body.public_key.trim(), capturedAt: now(deps) }, { replace: body.replace }),
     )
     audit(c, 'legacy_namespace_key.register', body.namespace_id, { replaced })
-    syncSoon(c)
+    await changed(c)
     return c.json({ namespace_id: body.namespace_id, registered: true, replaced }, existed ? 200 : 201)
   })
 }

@@ -8,6 +8,7 @@ import { ConsumerSchema } from '../keyset/jwt-schema.js'
 import { toBase64url } from '../keyset/secret-box.js'
 import { ConsumerRegistry, RegistryConflictError, type ConsumerEntry, type JwtCredentialEntry } from '../sync/consumer-registry.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
+import { keySetChanged } from './key-set-change.js'
 import type { AdminDependencies } from './admin-api.js'
 import { idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
@@ -49,8 +50,8 @@ export function credentialJson(credential: JwtCredentialEntry) {
 /** Adds the consumer and JWT credential endpoints to the admin app. */
 export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
   const registryOf = (c: Context) => new ConsumerRegistry(dependencies(c).kv)
-  /** Consumer changes reach the key set with the next sync: start one now, in the background. */
-  const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
+  /** Every change is synced, and served by this isolate, before it answers (docs/revocation.md). */
+  const changed = (c: Context) => keySetChanged(c, dependencies(c))
   const consumerOr404 = async (c: Context): Promise<ConsumerEntry> => {
     const consumer = await registryOf(c).findConsumer(pathId(c, 'consumer', 'consumer', idRules.consumer))
     if (!consumer) throw new AdminError(404, 'consumer_not_found', 'no consumer has this id or username')
@@ -69,7 +70,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
       }),
     )
     audit(c, 'consumer.create', consumer.id)
-    syncSoon(c)
+    await changed(c)
     c.header('location', `${new URL(c.req.url).pathname}/${consumer.id}`)
     return c.json(consumerJson(consumer), 201)
   })
@@ -87,7 +88,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     const consumer = await consumerOr404(c)
     await registryOf(c).deleteConsumer(consumer)
     audit(c, 'consumer.delete', consumer.id)
-    syncSoon(c)
+    await changed(c)
     return c.body(null, 204)
   })
 
@@ -95,7 +96,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     const body = await parseBody(c, GroupsBody)
     const consumer = await registryOf(c).saveConsumer({ ...(await consumerOr404(c)), groups: body.groups })
     audit(c, 'consumer.groups.replace', consumer.id)
-    syncSoon(c)
+    await changed(c)
     return c.json(consumerJson(consumer))
   })
 
@@ -106,7 +107,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     const prepared = await prepareCredential(body, { consumerId: consumer.id, encryptionKey: deps.credentialEncryptionKey, createdAt: isoNow(deps.clock) })
     const credential = await conflictsAs409(() => registryOf(c).createCredential(prepared.entry))
     audit(c, 'jwt_credential.create', credential.id)
-    syncSoon(c)
+    await changed(c)
     c.header('cache-control', 'no-store')
     return c.json(
       {
@@ -138,7 +139,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
     await registry.deleteCredential(credential)
     audit(c, 'jwt_credential.delete', credential.id)
-    syncSoon(c)
+    await changed(c)
     return c.body(null, 204)
   })
 }

@@ -8,6 +8,7 @@ import { OIDC_ALGORITHMS, type OidcPart } from '../keyset/jwt-schema.js'
 import { currentOidcPart } from '../sync/oidc-jwks.js'
 import { OidcRegistry, type OidcIssuerEntry } from '../sync/oidc-registry.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
+import { keySetChanged } from './key-set-change.js'
 import type { AdminDependencies } from './admin-api.js'
 import { idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
@@ -67,7 +68,8 @@ export function issuerJson(entry: OidcIssuerEntry, synced?: OidcPart['issuers'][
 /** Adds the OIDC issuer endpoints to the admin app. */
 export function oidcIssuerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
   const registryOf = (c: Context) => new OidcRegistry(dependencies(c).kv)
-  const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
+  /** Every change is synced, and served by this isolate, before it answers (docs/revocation.md). */
+  const changed = (c: Context) => keySetChanged(c, dependencies(c))
   const idParam = (c: Context): string => pathId(c, 'id', 'oidc issuer', idRules.oidcIssuer)
 
   app.put('/oidc-issuers/:id', async (c) => {
@@ -86,7 +88,7 @@ export function oidcIssuerRoutes(app: Hono, dependencies: (c: Context) => AdminD
       updatedAt: now,
     })
     audit(c, existing ? 'oidc_issuer.update' : 'oidc_issuer.create', entry.id)
-    syncSoon(c)
+    await changed(c)
     return c.json(issuerJson(entry), existing ? 200 : 201)
   })
 
@@ -108,7 +110,7 @@ export function oidcIssuerRoutes(app: Hono, dependencies: (c: Context) => AdminD
     if (!(await registry.find(id))) throw new AdminError(404, 'oidc_issuer_not_found', 'no OIDC issuer has this id')
     await registry.delete(id)
     audit(c, 'oidc_issuer.delete', id)
-    syncSoon(c)
+    await changed(c)
     return c.body(null, 204)
   })
 }

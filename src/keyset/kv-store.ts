@@ -69,6 +69,14 @@ interface Loaded {
 const REFRESH_ABANDONED_MS = 10_000
 
 /**
+ * How long after this isolate handled a manifest it wrote a read of KV may still
+ * return an older one: Cloudflare says a change is "usually" visible at once where
+ * it was made, later where the key was read recently, and up to 60 s elsewhere.
+ * Added to the manifest's `cacheTtl`.
+ */
+const OWN_WRITE_LAG_MS = 60_000
+
+/**
  * The key set as a Worker reads it: from Workers KV, through module memory.
  *
  * A warm request reads no KV: the snapshot and the parts already parsed are in
@@ -99,6 +107,14 @@ export class KvKeySetStore implements KeySetStore {
   #loaded: Loaded | undefined
   #refreshStartedAt: number | undefined
   #lastError: string | undefined
+  /** Bumped by {@link invalidate}; the snapshot in memory is out of date while a read started since has not succeeded. */
+  #generation = 0
+  /** The latest generation at which a read started that then succeeded. */
+  #confirmedGeneration = 0
+  /** The manifest handed to {@link invalidate}, used by the next read instead of KV's. */
+  #written: Manifest | undefined
+  /** Until then (ms), a manifest read from KV that is older than the one in memory does not replace it. */
+  #keepNewerUntil = 0
 
   constructor(kv: KeySetKvReader, options: KvKeySetStoreOptions = {}) {
     this.#kv = kv
@@ -119,9 +135,36 @@ export class KvKeySetStore implements KeySetStore {
     return this.#lastError
   }
 
+  /**
+   * Tells the store that the key set has just changed (the admin API calls it once its
+   * sync has written): the next {@link current} reads the key set before it answers,
+   * instead of serving memory until `memoryTtlSeconds` have passed. If that read fails,
+   * memory keeps serving as before (a KV outage is never a reason to refuse what
+   * memory holds) and the following request tries again.
+   *
+   * @param written The manifest a writer in this isolate has just written (or found
+   *   already holding its snapshot). The next read takes it as read, without reading
+   *   the manifest back from KV, which Cloudflare does not promise to show at once even
+   *   where it was written; and for the next `60 s + manifestCacheTtlSeconds` a manifest
+   *   read from KV that is older than it does not replace it.
+   * @example
+   * ```ts
+   * const outcome = await runSync(deps)
+   * if (outcome.write) store.invalidate(outcome.write.manifest)
+   * ```
+   */
+  invalidate(written?: Manifest): void {
+    this.#generation += 1
+    if (written !== undefined) this.#written = written
+  }
+
   async current(context: StoreContext): Promise<KeySetView> {
     const now = this.#clock()
     const loaded = this.#loaded
+    if (loaded && this.#confirmedGeneration < this.#generation) {
+      const refreshed = await this.#refresh().catch(() => undefined)
+      if (refreshed) return this.#fresh(refreshed, now)
+    }
     if (loaded) {
       const age = now - loaded.confirmedAt
       if (age < this.#memoryTtlMs) return this.#fresh(loaded, now)
@@ -161,31 +204,48 @@ export class KvKeySetStore implements KeySetStore {
   }
 
   async #refresh(): Promise<Loaded> {
+    const generation = this.#generation
+    const written = this.#written
     try {
-      const [text, syncedAt] = await Promise.all([
-        this.#kv.get(kvKeys.manifest, { type: 'text', cacheTtl: this.#manifestCacheTtl }),
-        this.#maxSyncAgeMs === undefined ? undefined : this.#lastSyncSuccess(),
-      ])
-      if (text === null) throw new Error('no key set has been written yet (manifest missing)')
-      const manifest = parseJson(ManifestSchema, text, 'manifest')
+      const [manifest, syncedAt] = written ? [written, undefined] : await this.#readManifest()
       const now = this.#clock()
+      if (written) this.#keepNewerUntil = now + OWN_WRITE_LAG_MS + 1000 * this.#manifestCacheTtl
       const previous = this.#loaded
-      if (previous && previous.manifest.snapshotId === manifest.snapshotId) {
+      // For a while after this isolate's own write, this location's KV may still serve
+      // an older manifest, and a writer's manifest may be older than one another writer
+      // switched to since: no news then, only a sign that KV answers.
+      const older = previous !== undefined && (written !== undefined || now < this.#keepNewerUntil) && builtBefore(manifest, previous.manifest)
+      if (previous && (older || previous.manifest.snapshotId === manifest.snapshotId)) {
         previous.confirmedAt = Math.max(previous.confirmedAt, now)
         previous.syncedAt = latest(previous.syncedAt, syncedAt, syncReadAt(manifest))
-        this.#lastError = undefined
-        return previous
+        return this.#succeeded(previous, generation, written)
       }
       const config = await this.#part(manifest.config, ConfigPartSchema, 'config')
       const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now, syncedAt: latest(syncedAt, syncReadAt(manifest)) }
       // A slower refresh must not replace a newer snapshot that finished first.
       if (!this.#loaded || this.#loaded.confirmedAt <= now) this.#loaded = loaded
-      this.#lastError = undefined
-      return loaded
+      return this.#succeeded(loaded, generation, written)
     } catch (error) {
       this.#lastError = describe(error)
       throw error
     }
+  }
+
+  async #readManifest(): Promise<[Manifest, number | undefined]> {
+    const [text, syncedAt] = await Promise.all([
+      this.#kv.get(kvKeys.manifest, { type: 'text', cacheTtl: this.#manifestCacheTtl }),
+      this.#maxSyncAgeMs === undefined ? undefined : this.#lastSyncSuccess(),
+    ])
+    if (text === null) throw new Error('no key set has been written yet (manifest missing)')
+    return [parseJson(ManifestSchema, text, 'manifest'), syncedAt]
+  }
+
+  /** A read that started at `generation` succeeded: memory is up to date as of then. */
+  #succeeded(loaded: Loaded, generation: number, written: Manifest | undefined): Loaded {
+    this.#confirmedGeneration = Math.max(this.#confirmedGeneration, generation)
+    if (written !== undefined && this.#written === written) this.#written = undefined
+    this.#lastError = undefined
+    return loaded
   }
 
   async #lastSyncSuccess(): Promise<number | undefined> {
@@ -264,6 +324,11 @@ export class KvKeySetStore implements KeySetStore {
 /** When the sync that wrote this manifest read its sources: a success the reader can see without the status. */
 function syncReadAt(manifest: Manifest): number | undefined {
   return manifest.source === 'sync' && manifest.sourceReadAt !== undefined ? Date.parse(manifest.sourceReadAt) : undefined
+}
+
+/** Was `a` built from earlier reads than `b` (by `sourceReadAt`, else `generatedAt`)? */
+function builtBefore(a: Manifest, b: Manifest): boolean {
+  return Date.parse(a.sourceReadAt ?? a.generatedAt) < Date.parse(b.sourceReadAt ?? b.generatedAt)
 }
 
 function latest(...instants: (number | undefined)[]): number | undefined {

@@ -66,6 +66,13 @@ export interface WriteKeySetResult {
    * that has them runs. Empty when the key set is whole.
    */
   partsMissing: string[]
+  /**
+   * The manifest the key set has after this write: the one it switched to, or the
+   * stored one that already held this snapshot. Absent when `superseded`. A reader in
+   * the writer's isolate takes it as read (`KvKeySetStore.invalidate`), since
+   * Cloudflare does not promise that a read, even where the write was made, sees it at once.
+   */
+  manifest?: Manifest
 }
 
 /**
@@ -164,7 +171,7 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   }
   if (previous?.snapshotId === snapshotId && expiredParts(previous, parts, now, graceMs).length === 0) {
     await putParts(repairable)
-    return { ...result, partsWritten: repairable.length, partsRepaired: repairable.length }
+    return { ...result, partsWritten: repairable.length, partsRepaired: repairable.length, manifest: previous }
   }
 
   const referencedBefore = new Set(previous ? referencedParts(previous) : [])
@@ -216,6 +223,7 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
     partsWritten: written.partsWritten + lost.length,
     partsRepaired: written.partsRepaired + lost.length,
     partsDeleted: deleted,
+    manifest,
   }
 }
 
