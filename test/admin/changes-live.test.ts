@@ -74,8 +74,8 @@ describe('through the Worker', () => {
   })
 
   it('answers a change whose sync fails with its success status and X-Edgegw-Sync: failed; the change is saved', async () => {
-    // IAM half configured (a token, no organisation): every sync fails; the registry write stands.
-    const vars = { IAM_API_TOKEN: crypto.randomUUID(), SCW_ORGANIZATION_ID: '' }
+    // IAM configured but unreachable (a closed port): every sync fails; the registry write stands.
+    const vars = { IAM_API_TOKEN: crypto.randomUUID(), SCW_ORGANIZATION_ID: crypto.randomUUID(), IAM_API_URL: env.CLOSED_ORIGIN_URL, IAM_API_ATTEMPTS: '1', IAM_API_TIMEOUT_MS: '500' }
     const res = await workerWithVars(vars, `https://gw.example${ADMIN_PATH}/routes`, {
       method: 'PUT',
       headers: { 'x-auth-token': env.ADMIN_TOKEN!, 'content-type': 'application/json' },
