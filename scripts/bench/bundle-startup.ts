@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv } from './fixtures.js'
+import { CREDENTIAL_ENCRYPTION_KEY, ORG, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv } from './fixtures.js'
 import { own, tempDir } from './lib/processes.js'
 import { median, round } from './lib/stats.js'
 import { renderConfig, startWorkerd, type Binding, type Workerd } from './lib/workerd.js'
@@ -100,8 +100,9 @@ export async function benchBundleAndStartup(options: { runs: number; log: (line:
 
     const { unstable_readConfig } = await import('wrangler')
     const config = unstable_readConfig({ config: join(repo, 'wrangler.toml') }, { hideWarnings: true })
-    // wrangler.toml's vars, but for the bench origin, which is http://127.0.0.1.
-    const vars: Binding[] = Object.entries({ ...config.vars, ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true' }).map(([name, value]) => ({ name, text: String(value) }))
+    // wrangler.toml's vars, but for the bench origin, which is http://127.0.0.1, and an
+    // organisation (an IAM token without one is a configuration error: 503 config_invalid).
+    const vars: Binding[] = Object.entries({ ...config.vars, ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true', SCW_ORGANIZATION_ID: ORG }).map(([name, value]) => ({ name, text: String(value) }))
     const secrets: Binding[] = [
       { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
       { name: 'CREDENTIAL_ENCRYPTION_KEY', text: CREDENTIAL_ENCRYPTION_KEY },
