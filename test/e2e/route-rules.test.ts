@@ -85,3 +85,23 @@ describe('CORS policies', () => {
     expect((await adminJson('GET', '/routes')).body.routes[0].cors).toEqual(cors)
   })
 })
+
+describe('key-auth fields of a route', () => {
+  const route = (auth: unknown) => ({ id: 'r', paths: ['/r'], target: target('https://origin.example'), auth })
+
+  it('saves header names with "_", body fields, a body cap and requireNbf', async () => {
+    const auth = { headerNames: ['api_key', 'X-Api-Key'], bodyFields: ['api_key'], bodyMaxBytes: 16384, requireNbf: true }
+    expect((await save([route(auth)])).status).toBe(200)
+    expect((await adminJson('GET', '/routes')).body.routes[0].auth).toMatchObject(auth)
+  })
+
+  it.each<[string, unknown, string]>([
+    ['a body cap over 1 MiB', { bodyFields: ['api_key'], bodyMaxBytes: 1048577 }, 'routes.0.auth.bodyMaxBytes'],
+    ['a body field that is no name', { bodyFields: ['api key'] }, 'routes.0.auth.bodyFields.0'],
+    ['requireNbf that is no boolean', { requireNbf: 'yes' }, 'routes.0.auth.requireNbf'],
+  ])('refuses %s, naming the field', async (_, auth, field) => {
+    const res = await save([route(auth)])
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ code: 'invalid_body', detail: expect.stringContaining(field) })
+  })
+})
