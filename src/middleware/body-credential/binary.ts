@@ -14,7 +14,7 @@ export function toBinary(bytes: Uint8Array): string {
 }
 
 /** The bytes of a binary string. */
-export function fromBinary(text: string): Uint8Array {
+export function fromBinary(text: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(text.length)
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i)
   return bytes

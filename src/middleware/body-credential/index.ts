@@ -72,7 +72,7 @@ export async function takeBodyCredentials(c: Context, fields: readonly string[],
   return found.values.map(({ name, value }) => ({ value, location: `body:${name}` }))
 }
 
-async function readAtMost(c: Context, maxBytes: number): Promise<Uint8Array> {
+async function readAtMost(c: Context, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
   const request = c.req.raw
   const tooLarge = () => new EdgeAuthError('body_too_large', `the body is larger than the ${maxBytes} bytes the route reads`)
   const length = request.headers.get('content-length')
