@@ -9,6 +9,9 @@ export type EdgeAuthErrorCode =
   | 'credentials_malformed'
   | 'credentials_conflict'
   | 'path_invalid'
+  | 'body_invalid'
+  // 413: a body the route reads for credentials is larger than it reads.
+  | 'body_too_large'
   // 401: no credential, or one that proves nothing (RFC 6750 `invalid_token`).
   | 'credentials_missing'
   | 'credentials_unsupported'

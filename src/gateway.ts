@@ -6,6 +6,7 @@ import type { EdgeAuthVariables } from './middleware/identity.js'
 import type { EdgeAuthOptions } from './middleware/options.js'
 import type { KeySetStore } from './keyset/store.js'
 import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-ip.js'
+import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } from './proxy/cors.js'
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
 import { normalizePath } from './proxy/normalize-path.js'
@@ -120,11 +121,27 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
     try {
       const path = normalizePath(new URL(c.req.url).pathname)
       const keySet = await options.keySet(c).current({ waitUntil: (p) => c.executionCtx.waitUntil(p) })
-      c.set('edgeRoute', { ...matchRoute(keySet.routes, path, c.req.method), path })
+      // A preflight is about the method it asks for: routed by that method when that route has a CORS policy.
+      const asked = preflightMethod(c.req.raw)
+      const preflight = asked === undefined ? undefined : preflightRoute(keySet.routes, path, asked)
+      c.set('edgeRoute', { ...(preflight ?? matchRoute(keySet.routes, path, c.req.method)), path })
     } catch (error) {
       throw refusal(c, error, realm)
     }
     await next()
+  })
+
+  // Before authentication: a preflight carries no credential, and refusals need the CORS headers too.
+  app.use(async function routeCors(c, next) {
+    const route = c.get('edgeRoute').route
+    const policy = route.cors
+    if (!policy) return next()
+    if (preflightMethod(c.req.raw) !== undefined) return answerPreflight(c, route, policy, requestIdOf(c))
+    await next()
+    const res = withCorsHeaders(c.res, policy, c.req.header('origin') ?? null)
+    // Unset first: hono's setter would copy the old response's headers (the origin's CORS headers) onto the new one.
+    c.res = undefined
+    c.res = res
   })
 
   app.use(auth)

@@ -1,6 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
+import { StrictRouteCorsSchema } from '../keyset/cors-schema.js'
 import { RouteAuthSchema } from '../keyset/jwt-schema.js'
 import { RouteSchema, TargetSchema, type Route } from '../keyset/schema.js'
 import { RESERVED_PREFIX, assertSecureTargets, assertValidRoutes } from '../keyset/validate-routes.js'
@@ -65,7 +66,10 @@ export const ROUTES_BODY_MAX_BYTES = 1024 * 1024
 
 // Strict at every level: a typo ("alowGroups") is refused instead of dropping the allow-list.
 const RoutesBody = v.strictObject({
-  routes: v.array(v.strictObject({ ...RouteSchema.entries, target: v.strictObject(TargetSchema.entries), auth: v.optional(v.strictObject(RouteAuthSchema.entries), {}) }), 'expected an array of routes'),
+  routes: v.array(
+    v.strictObject({ ...RouteSchema.entries, target: v.strictObject(TargetSchema.entries), auth: v.optional(v.strictObject(RouteAuthSchema.entries), {}), cors: v.optional(StrictRouteCorsSchema) }),
+    'expected an array of routes',
+  ),
 })
 
 /**

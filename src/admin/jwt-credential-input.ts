@@ -49,7 +49,7 @@ export interface PrepareCredentialOptions {
 /**
  * Checks a credential body and builds the stored credential.
  * @throws {AdminError} 400 (`invalid_body`, `secret_too_short`, `secret_invalid`,
- *   `public_key_invalid`) naming the field; 503 `credential_encryption_unconfigured`
+ *   `public_key_invalid`, `public_key_unsupported` for an Ed448 key) naming the field; 503 `credential_encryption_unconfigured`
  *   for an HMAC credential without a usable `CREDENTIAL_ENCRYPTION_KEY`.
  */
 export async function prepareCredential(body: JwtCredentialBodyInput, options: PrepareCredentialOptions): Promise<PreparedCredential> {
@@ -102,6 +102,9 @@ function givenSecret(secret: string, isBase64: boolean, algorithm: 'HS256' | 'HS
  * verification would refuse them.
  */
 async function spkiFor(pem: string, algorithm: Exclude<ConsumerAlgorithm, 'HS256' | 'HS384' | 'HS512'>): Promise<string> {
+  if (isEd448Spki(pem)) {
+    throw new AdminError(400, 'public_key_unsupported', `rsa_public_key: an Ed448 key; EdDSA credentials take Ed25519 keys only (the Workers runtime cannot verify Ed448 signatures)`)
+  }
   const invalid = () => new AdminError(400, 'public_key_invalid', `rsa_public_key: not an SPKI PEM public key (-----BEGIN PUBLIC KEY-----) usable with ${algorithm} (${KEY_TYPE[algorithm].hint})`)
   let key: CryptoKey
   try {
@@ -118,6 +121,24 @@ async function spkiFor(pem: string, algorithm: Exclude<ConsumerAlgorithm, 'HS256
     throw new AdminError(400, 'public_key_invalid', `rsa_public_key: ${algorithm} needs an RSA key of at least 2048 bits, got ${modulusLength}`)
   }
   return (await exportSPKI(key)).trim()
+}
+
+// SubjectPublicKeyInfo of an Ed448 key (RFC 8410 §4): SEQUENCE { SEQUENCE { OID 1.3.101.113 } BIT STRING }.
+const ED448_SPKI_PREFIX = [0x30, 0x43, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71]
+
+/**
+ * Does the PEM hold an Ed448 public key? WebCrypto in workerd (BoringSSL) has no
+ * Ed448, and jose 6 none either: such a credential could never verify a token.
+ */
+function isEd448Spki(pem: string): boolean {
+  const body = pem.trim().replace(/^-----BEGIN PUBLIC KEY-----|-----END PUBLIC KEY-----$/g, '').replace(/\s/g, '')
+  let der: string
+  try {
+    der = atob(body)
+  } catch {
+    return false
+  }
+  return ED448_SPKI_PREFIX.every((byte, i) => der.charCodeAt(i) === byte)
 }
 
 /** The JWK type (and curve) each asymmetric algorithm needs. */

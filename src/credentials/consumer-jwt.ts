@@ -18,7 +18,7 @@ export interface ConsumerTokenIdentity {
  * `kid` as fallback) selects one credential; the token's `alg` must be the
  * credential's (jose is given only that algorithm, so `none`, a confused HMAC
  * "secret" made of a public key, or any other algorithm fails); then `exp`/`nbf`
- * with the route's leeway, `exp` when required, the registered claims' types
+ * with the route's leeway, `exp` and `nbf` when required, the registered claims' types
  * ({@link checkRegisteredClaims}), and the maximum lifetime, measured as
  * `exp − now` (Kong's `maximum_expiration`): a token's own `iat` cannot stretch it.
  * Keys are imported (or HMAC secrets opened) once per credential and kept.
@@ -44,7 +44,7 @@ export class ConsumerJwtVerifier {
         algorithms: [credential.algorithm],
         clockTolerance: auth.clockToleranceSeconds,
         currentDate: new Date(nowMs),
-        ...(auth.requireExp ? { requiredClaims: ['exp'] } : {}),
+        requiredClaims: [...(auth.requireExp ? ['exp'] : []), ...(auth.requireNbf ? ['nbf'] : [])],
       }))
     } catch (cause) {
       if (cause instanceof EdgeAuthError) throw cause

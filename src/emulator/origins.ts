@@ -10,6 +10,8 @@
  * - `…/redirect` answers 302, to show redirects come back unfollowed;
  * - `…/reflect-credential` plays a careless origin that sends the credential it
  *   received back in its own `X-Auth-Token` response header (the gateway must drop it);
+ * - `…/own-cors` plays an origin that sends its own CORS headers (a wildcard
+ *   with credentials); a route with a `cors` policy replaces them;
  * - `GET /__requests` (when `RECORD_REQUESTS` is `"true"`) lists the request ids
  *   seen, so tests can prove a refused request never arrived.
  */
@@ -45,6 +47,10 @@ export default {
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
     if (url.pathname.endsWith('/redirect')) {
       return new Response(null, { status: 302, headers: { location: `/${collection}/${name}/elsewhere` } })
+    }
+    if (url.pathname.endsWith('/own-cors')) {
+      const own = { 'access-control-allow-origin': '*', 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'x-secret-header', 'access-control-allow-methods': 'DELETE' }
+      return Response.json({ ownCors: true }, { headers: own })
     }
     if (url.pathname.endsWith('/reflect-credential')) {
       return Response.json({ reflected: true }, { headers: { 'x-auth-token': token ?? '' } })

@@ -72,18 +72,33 @@ export type OidcPart = v.InferOutput<typeof OidcPartSchema>
 export const RouteAuthSchema = v.object({
   /** Credential kinds the route accepts. */
   accept: v.optional(v.array(v.picklist(['api-key', 'legacy-jwt', 'consumer-jwt', 'oidc-jwt'])), ['api-key', 'legacy-jwt', 'consumer-jwt', 'oidc-jwt']),
-  /** Headers that carry a token besides `X-Auth-Token` and `Authorization: Bearer`. */
-  headerNames: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]+$/))), []),
+  /**
+   * Headers that carry a token besides `X-Auth-Token` and `Authorization: Bearer`.
+   * A name is read in every spelling that is the same header to a CGI server (case,
+   * `_` for `-`), as Kong reads `key_names`: `api_key` and `api-key` are one.
+   */
+  headerNames: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+$/))), []),
   /** Query parameters that carry a token (off by default: URLs end up in logs). */
   queryParameters: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._~-]+$/))), []),
   /** Cookies that carry a token (off by default). */
   cookies: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/))), []),
+  /**
+   * Top-level body fields that carry an API key (off by default; Kong's `key_in_body`):
+   * read from `application/x-www-form-urlencoded`, JSON (`application/json`,
+   * `…+json`) and `multipart/form-data` (a plain field) bodies of requests other
+   * than GET and HEAD, and removed before the body reaches the origin.
+   */
+  bodyFields: v.optional(v.array(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._~-]+$/))), []),
+  /** Bytes of such a body read at most, when `bodyFields` is set; a larger one is refused (413 `body_too_large`). */
+  bodyMaxBytes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024 * 1024)), 64 * 1024),
   /** The consumer a request without any credential proceeds as (Kong's `anonymous`). */
   anonymousConsumer: v.optional(v.pipe(v.string(), v.uuid())),
   /** Consumer JWTs: the claim that names the credential (`iss`, as Kong). The header `kid` is the fallback. */
   keyClaim: v.optional(v.pipe(v.string(), v.minLength(1)), 'iss'),
   /** Consumer JWTs: refuse a token without `exp`. */
   requireExp: v.optional(v.boolean(), false),
+  /** Consumer JWTs: refuse a token without `nbf` (Kong's `claims_to_verify: ["nbf"]`). */
+  requireNbf: v.optional(v.boolean(), false),
   /** Consumer JWTs: refuse a token whose `exp` is more than this many seconds from now (Kong's `maximum_expiration`; its `iat` plays no part). */
   maxLifetimeSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Seconds of clock skew allowed on `exp` and `nbf`. */

@@ -7,6 +7,7 @@
  * added, so the writer can be upgraded before the readers.
  */
 import * as v from 'valibot'
+import { RouteCorsSchema } from './cors-schema.js'
 import { ConsumersPartSchema, OidcPartSchema, RouteAuthSchema } from './jwt-schema.js'
 
 /** The schema generation; part of every KV key (`keyset/v1/…`). */
@@ -81,6 +82,8 @@ export const RouteSchema = v.object({
   target: TargetSchema,
   /** Credential sources, accepted kinds, anonymous consumer, allow-lists. */
   auth: v.optional(RouteAuthSchema, {}),
+  /** CORS: preflights answered at the edge, responses decorated; absent means no CORS (docs/routes.md). */
+  cors: v.optional(RouteCorsSchema),
 })
 export type Route = v.InferOutput<typeof RouteSchema>
 

@@ -15,6 +15,7 @@ import { canonicalApiKeySecret } from '../keyset/digest.js'
 import type { Consumer, RouteAuth } from '../keyset/jwt-schema.js'
 import type { Target } from '../keyset/schema.js'
 import type { KeySetView, StoreContext } from '../keyset/store.js'
+import { takeBodyCredentials } from './body-credential/index.js'
 import { credentialShape, extractCredential } from './extract.js'
 import type { EdgeAuthIdentity } from './identity.js'
 import type { ResolvedEdgeAuthOptions } from './options.js'
@@ -36,8 +37,10 @@ export class Authenticator {
     const target = this.options.target(c)
     if (!target) throw new Error('edgeAuth: options.target returned no target for this request')
     const auth = this.options.auth(c)
+    // First: the body is read once, and what follows (the origin, the app) gets it without the key.
+    const fromBody = await takeBodyCredentials(c, auth.bodyFields, auth.bodyMaxBytes)
     const keySet = await this.options.keySet(c).current(storeContext(c))
-    const credential = extractCredential(c.req.raw, auth)
+    const credential = extractCredential(c.req.raw, auth, fromBody)
     const identity = credential ? await this.#verify(c, credential.value, target, auth, keySet) : await anonymous(auth, keySet)
     if (identity.method === 'iam-api-key' && auth.keyKinds && !auth.keyKinds.includes(identity.keyKind!)) {
       throw new EdgeAuthError('permission_denied', `the route does not accept ${identity.keyKind} keys`, {

@@ -1,8 +1,9 @@
 import { EdgeAuthError } from '../errors.js'
 import { parseCookies } from './cookie-header.js'
+import { canonicalHeaderName } from './header-name.js'
 
 /** Where a credential was found; recorded for logs, never with the value. */
-export type CredentialLocation = 'x-auth-token' | 'authorization' | `header:${string}` | `query:${string}` | `cookie:${string}`
+export type CredentialLocation = 'x-auth-token' | 'authorization' | `header:${string}` | `query:${string}` | `cookie:${string}` | `body:${string}`
 
 /** The one credential a request carries, and everywhere it was found. */
 export interface ExtractedCredential {
@@ -12,7 +13,7 @@ export interface ExtractedCredential {
 
 /** Where to look for credentials; `X-Auth-Token` and `Authorization: Bearer` are always searched. */
 export interface CredentialSources {
-  /** More headers that may carry a token, bare or as `Bearer <token>`. */
+  /** More headers that may carry a token, bare or as `Bearer <token>`; each read in every spelling of its canonical name (case, `_` for `-`). */
   headerNames?: readonly string[]
   /** Query parameters that may carry a token (off by default: URLs end up in logs). */
   queryParameters: readonly string[]
@@ -26,14 +27,17 @@ const MAX_CREDENTIAL_LENGTH = 8192
 
 /**
  * Collects the credential from `X-Auth-Token`, `Authorization: Bearer` (scheme
- * case-insensitive, RFC 7235 §2.1) and any opted-in query parameters and cookies.
- * The same value in several places is one credential; different values are refused.
+ * case-insensitive, RFC 7235 §2.1), any opted-in headers (in any spelling: `api_key`
+ * is `api-key`), query parameters and cookies, and the values already taken from
+ * the body. The same value in several places is one credential; different values
+ * are refused.
  *
+ * @param fromBody Values read from the body (see `takeBodyCredentials`), checked like the others.
  * @returns `undefined` when the request carries no credential at all.
  * @throws {EdgeAuthError} `credentials_malformed` for a value that is not a token,
  *   `credentials_conflict` for two different values.
  */
-export function extractCredential(request: Request, sources: CredentialSources): ExtractedCredential | undefined {
+export function extractCredential(request: Request, sources: CredentialSources, fromBody: readonly { value: string; location: `body:${string}` }[] = []): ExtractedCredential | undefined {
   const found: { value: string; location: CredentialLocation }[] = []
   const xAuthToken = request.headers.get('x-auth-token')
   if (xAuthToken !== null) found.push({ value: checked(xAuthToken.trim()), location: 'x-auth-token' })
@@ -45,9 +49,12 @@ export function extractCredential(request: Request, sources: CredentialSources):
     if (match) found.push({ value: checked((match[1] ?? '').trim()), location: 'authorization' })
   }
 
-  for (const name of sources.headerNames ?? []) {
-    const value = request.headers.get(name)
-    if (value !== null) found.push({ value: checked(value.replace(/^\s*bearer\s+/i, '').trim()), location: `header:${name.toLowerCase()}` })
+  if (sources.headerNames && sources.headerNames.length > 0) {
+    const wanted = new Set(sources.headerNames.map(canonicalHeaderName))
+    request.headers.forEach((value, name) => {
+      const canonical = canonicalHeaderName(name)
+      if (wanted.has(canonical)) found.push({ value: checked(value.replace(/^\s*bearer\s+/i, '').trim()), location: `header:${canonical}` })
+    })
   }
 
   if (sources.queryParameters.length > 0) {
@@ -62,6 +69,8 @@ export function extractCredential(request: Request, sources: CredentialSources):
       for (const value of cookies.get(name) ?? []) found.push({ value: checked(value.trim()), location: `cookie:${name}` })
     }
   }
+
+  for (const { value, location } of fromBody) found.push({ value: checked(value.trim()), location })
 
   const first = found[0]
   if (!first) return undefined

@@ -2,7 +2,7 @@ import { EdgeAuthError, type EdgeAuthErrorCode } from '../errors.js'
 
 /** How a refusal looks on the wire: status, RFC 6750 error and a generic human text. */
 interface WireError {
-  status: 400 | 401 | 403 | 404 | 405 | 502 | 503 | 504
+  status: 400 | 401 | 403 | 404 | 405 | 413 | 502 | 503 | 504
   title: string
   /** RFC 6750 §3.1 error code for the challenge; `null` for a bare challenge; absent for no challenge. */
   bearerError?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | null
@@ -21,6 +21,10 @@ export function wireErrorFor(code: EdgeAuthErrorCode): WireError {
       return { status: 400, title: 'Bad Request', bearerError: 'invalid_request', detail: 'The request carries different credentials in several places.' }
     case 'path_invalid':
       return { status: 400, title: 'Bad Request', detail: 'The request path cannot be normalised safely.' }
+    case 'body_invalid':
+      return { status: 400, title: 'Bad Request', detail: 'The request body cannot be read as its content type says.' }
+    case 'body_too_large':
+      return { status: 413, title: 'Content Too Large', detail: 'The request body is larger than this route reads for credentials.' }
     case 'credentials_missing':
       return { status: 401, title: 'Unauthorized', bearerError: null, detail: 'This endpoint requires a credential.' }
     case 'credentials_unsupported':

@@ -1,13 +1,7 @@
+import { canonicalHeaderName } from '../middleware/header-name.js'
 import type { EdgeAuthIdentity } from '../middleware/identity.js'
 
-/**
- * A header name as the origin may read it: lower case, `_` as `-`. CGI, WSGI,
- * Rack and PHP turn both `X-Consumer-ID` and `x_consumer_id` into
- * `HTTP_X_CONSUMER_ID`, so the two are one header to them.
- */
-export function canonicalHeaderName(name: string): string {
-  return name.toLowerCase().replaceAll('_', '-')
-}
+export { canonicalHeaderName }
 
 /**
  * Request headers (canonical names) a client must never be able to set towards an

@@ -7,7 +7,7 @@ import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm } from '../../src/keyset/jw
 import { fromBase64url, openSecret, toBase64url } from '../../src/keyset/secret-box.js'
 import { registryKeys } from '../../src/sync/registry.js'
 import { admin, adminJson, clearKv, everythingInKv, freshView, settled } from '../support/admin-api.js'
-import { CERTIFICATE_PEM, RSA_1024_SPKI_PEM, RSA_PKCS1_PEM, keyPairFor } from '../support/jwt-keys.js'
+import { CERTIFICATE_PEM, ED448_SPKI_PEM, RSA_1024_SPKI_PEM, RSA_PKCS1_PEM, keyPairFor } from '../support/jwt-keys.js'
 
 type Asymmetric = Exclude<ConsumerAlgorithm, 'HS256' | 'HS384' | 'HS512'>
 const HMAC_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const
@@ -154,6 +154,30 @@ describe('POST /consumers/{consumer}/jwt: refused inputs', () => {
     const pair = await keyPairFor('ES256')
     const prepared = await prepareCredential({ algorithm: 'ES256', secret_is_base64: false, rsa_public_key: pair.spki }, { consumerId, encryptionKey: undefined, createdAt: new Date().toISOString() })
     expect(prepared.entry.publicKeyPem).toBe(pair.spki.trim())
+  })
+})
+
+describe('EdDSA with an Ed448 key', () => {
+  it('workerd cannot verify Ed448: WebCrypto does not know the algorithm (when this fails, Ed448 can be supported)', async () => {
+    const der = Uint8Array.from(atob(ED448_SPKI_PEM.replace(/-----[A-Z ]+-----|\s/g, '')), (ch) => ch.charCodeAt(0))
+    await expect(crypto.subtle.importKey('spki', der, { name: 'Ed448' }, false, ['verify'])).rejects.toThrow(/Unrecognized key import algorithm "Ed448"/)
+  })
+
+  it('is refused at creation with 400 public_key_unsupported, saying EdDSA takes Ed25519 keys; nothing is stored', async () => {
+    const res = await adminJson('POST', '/consumers/alice/jwt', { algorithm: 'EdDSA', rsa_public_key: ED448_SPKI_PEM })
+    expect(res.status).toBe(400)
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(res.body).toMatchObject({
+      code: 'public_key_unsupported',
+      detail: 'rsa_public_key: an Ed448 key; EdDSA credentials take Ed25519 keys only (the Workers runtime cannot verify Ed448 signatures)',
+    })
+    expect((await env.KEYSET.list({ prefix: registryKeys.jwtCredentialPrefix })).keys).toEqual([])
+  })
+
+  it.each(['ES256', 'RS256'] as const)('for %s too, the refusal names Ed448', async (algorithm) => {
+    const res = await adminJson('POST', '/consumers/alice/jwt', { algorithm, rsa_public_key: ED448_SPKI_PEM })
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ code: 'public_key_unsupported', detail: expect.stringContaining('an Ed448 key') })
   })
 })
 

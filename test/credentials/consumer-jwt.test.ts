@@ -98,6 +98,11 @@ describe('consumer JWTs', () => {
     expect((await call(app(), value)).status).toBe(200)
   })
 
+  it('accepts a token with a past nbf where nbf is required (requireNbf), as one without where it is not', async () => {
+    expect((await call(app({ requireNbf: true }), await token('HS256', { nbf: now - 5 }))).status).toBe(200)
+    expect((await call(app(), await token('HS256', { exp: now + 60 }))).status).toBe(200)
+  })
+
   it('uses the configured key claim', async () => {
     const value = await token('HS256', { iss: 'someone-else', client_key: keyOf('HS256') })
     expect((await call(app({ keyClaim: 'client_key' }), value)).status).toBe(200)
@@ -116,6 +121,8 @@ describe('consumer JWTs', () => {
     ['a token expired at the leeway boundary', () => token('HS256', { exp: now - 30 }), {}, 401, 'token_expired'],
     ['a token with nbf in the future', () => token('HS256', { nbf: now + 120 }), {}, 401, 'token_invalid'],
     ['a token without exp where exp is required', () => token('HS256'), { requireExp: true }, 401, 'token_invalid'],
+    ['a token without nbf where nbf is required', () => token('HS256', { exp: now + 60 }), { requireNbf: true }, 401, 'token_invalid'],
+    ['a token with a future nbf where nbf is required', () => token('HS256', { nbf: now + 120 }), { requireNbf: true }, 401, 'token_invalid'],
     ['a lifetime over the maximum', () => token('HS256', { exp: now + 7200 }), { maxLifetimeSeconds: 3600 }, 401, 'token_invalid'],
     ['no exp under a maximum lifetime', () => token('HS256'), { maxLifetimeSeconds: 3600 }, 401, 'token_invalid'],
     ['a jku header', () => token('HS256', {}, { jku: 'https://evil.example/jwks.json' }), {}, 401, 'token_invalid'],

@@ -64,3 +64,44 @@ describe('target URLs', () => {
     expect(await res.text()).toContain('ALLOW_INSECURE_LOOPBACK_ORIGINS')
   })
 })
+
+describe('CORS policies', () => {
+  const route = (cors: unknown) => ({ id: 'r', paths: ['/r'], target: target('https://origin.example'), cors })
+
+  it.each<[string, unknown, string]>([
+    ['a wildcard with credentials', { origins: ['*'], credentials: true }, 'routes.0.cors.credentials: must not be true with origins ["*"]: browsers refuse a wildcard with credentials; list the origins'],
+    ['an origin with a path', { origins: ['https://app.example/'] }, 'routes.0.cors.origins.0: not an origin as browsers send it; write "https://app.example"'],
+    ['a pattern', { origins: ['https://*.app.example'] }, 'routes.0.cors.origins.0: not an origin: write scheme://host[:port] in lower case, without a path or a pattern, or "*"'],
+    ['an unknown field', { origins: ['https://app.example'], allowCredentials: true }, 'routes.0.cors.allowCredentials: unknown field'],
+  ])('%s is refused with 400 invalid_body naming the field', async (_, cors, detail) => {
+    const res = await save([route(cors)])
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ code: 'invalid_body', detail })
+  })
+
+  it('a policy with exact origins and credentials is saved as written', async () => {
+    const cors = { origins: ['https://app.example', 'http://localhost:5173'], credentials: true, exposedHeaders: ['X-Request-Id'], maxAgeSeconds: 600 }
+    expect((await save([route(cors)])).status).toBe(200)
+    expect((await adminJson('GET', '/routes')).body.routes[0].cors).toEqual(cors)
+  })
+})
+
+describe('key-auth fields of a route', () => {
+  const route = (auth: unknown) => ({ id: 'r', paths: ['/r'], target: target('https://origin.example'), auth })
+
+  it('saves header names with "_", body fields, a body cap and requireNbf', async () => {
+    const auth = { headerNames: ['api_key', 'X-Api-Key'], bodyFields: ['api_key'], bodyMaxBytes: 16384, requireNbf: true }
+    expect((await save([route(auth)])).status).toBe(200)
+    expect((await adminJson('GET', '/routes')).body.routes[0].auth).toMatchObject(auth)
+  })
+
+  it.each<[string, unknown, string]>([
+    ['a body cap over 1 MiB', { bodyFields: ['api_key'], bodyMaxBytes: 1048577 }, 'routes.0.auth.bodyMaxBytes'],
+    ['a body field that is no name', { bodyFields: ['api key'] }, 'routes.0.auth.bodyFields.0'],
+    ['requireNbf that is no boolean', { requireNbf: 'yes' }, 'routes.0.auth.requireNbf'],
+  ])('refuses %s, naming the field', async (_, auth, field) => {
+    const res = await save([route(auth)])
+    expect(res.status).toBe(400)
+    expect(res.body).toMatchObject({ code: 'invalid_body', detail: expect.stringContaining(field) })
+  })
+})

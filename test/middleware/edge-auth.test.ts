@@ -102,3 +102,29 @@ describe('edgeAuth as a Hono middleware', () => {
     expect(build).toThrow(message)
   })
 })
+
+describe('edgeAuth behind hono/cors (docs/routes.md, "CORS")', () => {
+  const corsApp = async () => {
+    const { cors } = await import('hono/cors')
+    const hono = new Hono()
+    hono.use('/fn/*', cors({ origin: ['https://app.example'], credentials: true }))
+    hono.use('/fn/*', edgeAuth({ keySet: staticKeySet(source), target: fn }))
+    hono.get('/fn/whoami', (c) => c.json(c.var.edgeAuth))
+    return hono
+  }
+
+  it('answers a preflight before edgeAuth asks for a credential', async () => {
+    const res = await (await corsApp()).request('/fn/whoami', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } })
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example')
+  })
+
+  it("decorates edgeAuth's refusals, so the browser app can read them", async () => {
+    const res = await (await corsApp()).request('/fn/whoami', { headers: { origin: 'https://app.example' } })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="edge-auth-gateway"')
+    expect(await res.json()).toMatchObject({ code: 'credentials_missing' })
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true')
+  })
+})

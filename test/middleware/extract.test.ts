@@ -41,6 +41,26 @@ describe('extractCredential', () => {
     )
   })
 
+  it.each([
+    [['api_key'], [['api-key', uuid]], ['header:api-key']],
+    [['api_key'], [['API_KEY', uuid]], ['header:api-key']],
+    [['api-key'], [['api_key', uuid]], ['header:api-key']],
+    [['X-Api-Key'], [['x_api_key', uuid], ['X-API-KEY', uuid]], ['header:x-api-key']],
+  ])('reads the route header %j in any spelling: %j', (headerNames, headers, locations) => {
+    expect(extractCredential(new Request('https://gw.test/x', { headers: headers as [string, string][] }), { ...none, headerNames })).toEqual({ value: uuid, locations })
+  })
+
+  it('refuses different values in two spellings of a route header as a conflict', () => {
+    const request = new Request('https://gw.test/x', { headers: [['api_key', uuid], ['api-key', jwt]] })
+    expect(() => extractCredential(request, { ...none, headerNames: ['api_key'] })).toThrow(expect.objectContaining({ code: 'credentials_conflict' }))
+  })
+
+  it('checks values from the body like the others: the same value is one credential, another a conflict, a bad one malformed', () => {
+    expect(extractCredential(req({ 'x-auth-token': uuid }), none, [{ value: uuid, location: 'body:api_key' }])).toEqual({ value: uuid, locations: ['x-auth-token', 'body:api_key'] })
+    expect(() => extractCredential(req({ 'x-auth-token': uuid }), none, [{ value: jwt, location: 'body:api_key' }])).toThrow(expect.objectContaining({ code: 'credentials_conflict' }))
+    expect(() => extractCredential(req({}), none, [{ value: '', location: 'body:api_key' }])).toThrow(expect.objectContaining({ code: 'credentials_malformed' }))
+  })
+
   it('reads opted-in query parameters and cookies only', () => {
     const request = req({ cookie: `session=abc; token=${uuid}` }, `https://gw.test/x?access_token=${uuid}`)
     expect(extractCredential(request, none)).toBeUndefined()

@@ -82,3 +82,9 @@ z/6MB1RmRmLWMGJ/BKk8jFk0yM4xalYBF15MOWpVTdhlHrCGrNf2NaOGj3HKYW57
 Q2HWDu/PrVvT+hsxG2iXICpF87dunH6Wm4SUyUb+HvDPYh7GR2rCgEWtrGyfuZzq
 /9iOD2kyBNQbHTAI+4HnnKECAwEAAQ==
 -----END PUBLIC KEY-----`
+
+/** An Ed448 public key, SPKI PEM (made with Node's crypto): a key workerd cannot verify with. Test-only. */
+export const ED448_SPKI_PEM = `-----BEGIN PUBLIC KEY-----
+MEMwBQYDK2VxAzoAgmjYLjbUIhynWhy7KKZ/RDokJbkPFC4xtj+vz375T6Ghlj2c
+yIBFuQY+kdCSTT6yR8wPoJ+LBeyA
+-----END PUBLIC KEY-----`
