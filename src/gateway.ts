@@ -1,4 +1,5 @@
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono/tiny'
+import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { EdgeAuthError } from './errors.js'
 import { edgeAuth, refusal, requestIdOf } from './middleware/edge-auth.js'

@@ -4,7 +4,7 @@
  * syncs the key set from the IAM API. Settings come from `wrangler.toml` vars,
  * credentials from Worker secrets.
  */
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { adminApi, ADMIN_PREFIX } from './admin/admin-api.js'
 import { adminAuth } from './admin/admin-auth.js'
 import { createGateway } from './gateway.js'

@@ -1,4 +1,5 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono'
+import { Hono } from 'hono/tiny'
+import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
 import { StrictRouteCorsSchema } from '../keyset/cors-schema.js'

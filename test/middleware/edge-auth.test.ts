@@ -109,7 +109,7 @@ describe('edgeAuth behind hono/cors (docs/routes.md, "CORS")', () => {
     const hono = new Hono()
     hono.use('/fn/*', cors({ origin: ['https://app.example'], credentials: true }))
     hono.use('/fn/*', edgeAuth({ keySet: staticKeySet(source), target: fn }))
-    hono.get('/fn/whoami', (c) => c.json(c.var.edgeAuth))
+    hono.get('/fn/whoami', (c: Context<{ Variables: EdgeAuthVariables }>) => c.json(c.var.edgeAuth))
     return hono
   }
 
