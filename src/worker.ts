@@ -12,8 +12,11 @@ import { kvKeySet } from './keyset/kv-key-set.js'
 import { readSettings, type GatewayEnv, type GatewaySettings } from './settings.js'
 import { apisFromEnv, iamApiAs, syncFromEnv } from './sync/from-env.js'
 import { Registry } from './sync/registry.js'
+import { usageLedger, usageRecorder } from './usage/usage-binding.js'
 
 export type { GatewayEnv } from './settings.js'
+/** The usage ledger's Durable Object class (wrangler.toml: binding `USAGE`). */
+export { UsageLedger } from './usage/usage-ledger.js'
 
 type App = Hono<{ Bindings: GatewayEnv }>
 
@@ -23,6 +26,8 @@ function buildApp(settings: GatewaySettings): App {
     maxStalenessSeconds: settings.maxStalenessSeconds,
     maxSyncAgeSeconds: settings.maxSyncAgeSeconds,
   })
+  // Counts per isolate, flushed to the USAGE ledger; no binding, no counting.
+  const usage = usageRecorder<GatewayEnv>((env) => env.USAGE, settings.usage)
   const app: App = new Hono()
   const auth = adminAuth({
     keySet,
@@ -55,6 +60,16 @@ function buildApp(settings: GatewaySettings): App {
           credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
           sync: () => syncFromEnv(env, settings),
           allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
+          legacyTokens: settings.legacyTokens,
+          usage: env.USAGE
+            ? {
+                get ledger() {
+                  return usageLedger(env.USAGE!)
+                },
+                // This isolate's counts: a read right after a burst of calls sees them.
+                flushPending: async () => ((await usage(c)?.flush())?.batches ?? 0) > 0,
+              }
+            : undefined,
         }
       },
       { auth },
@@ -74,6 +89,7 @@ function buildApp(settings: GatewaySettings): App {
       clientIpHeader: settings.clientIpHeader,
       region: settings.region,
       allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
+      usage,
     }),
   )
   return app

@@ -13,6 +13,7 @@ import type { AdminDependencies } from './admin-api.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import { AccessKeyField, KeyKindField, ReplaceField, UuidField, idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
+import { assertLegacyCreationOpen } from './legacy-schedule-api.js'
 import { assertRegistrable, keyAsCompiled, provePossession } from './key-registration.js'
 
 const Time = v.optional(v.pipe(v.string('expected an RFC 3339 time'), v.isoTimestamp('expected an RFC 3339 time')))
@@ -96,6 +97,8 @@ export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDepe
   })
 
   app.post('/legacy-tokens', async (c) => {
+    // Closed is closed, whatever the body says: checked first.
+    await assertLegacyCreationOpen(dependencies(c))
     const body = await parseBody(c, MintTokenBody)
     const deps = dependencies(c)
     const { product, ...request } = body
