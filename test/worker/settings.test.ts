@@ -18,6 +18,7 @@ describe('readSettings', () => {
       legacyTokens: { brownouts: [] },
       clientIpHeader: 'cf-connecting-ip',
       allowInsecureLoopbackOrigins: false,
+      usage: { flushIntervalSeconds: 10, flushEveryRequests: 500, maxEntries: 10_000, retentionDays: 90 },
     })
   })
 
@@ -26,6 +27,8 @@ describe('readSettings', () => {
     [{ CLIENT_IP_HEADER: 'none' }, { clientIpHeader: null }],
     [{ CLIENT_IP_HEADER: '' }, { clientIpHeader: 'cf-connecting-ip' }],
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true' }, { allowInsecureLoopbackOrigins: true }],
+    [{ USAGE_FLUSH_SECONDS: '5', USAGE_FLUSH_REQUESTS: '50', USAGE_MAX_ENTRIES: '2000', USAGE_RETENTION_DAYS: '30' }, { usage: { flushIntervalSeconds: 5, flushEveryRequests: 50, maxEntries: 2000, retentionDays: 30 } }],
+    [{ LEGACY_CREATION_CUTOFF_AT: '2026-12-31T00:00:00Z' }, { legacyTokens: { brownouts: [], creationCutoffAt: '2026-12-31T00:00:00Z' } }],
   ])('reads %o', (vars, expected) => {
     expect(readSettings(env(vars))).toMatchObject(expected)
   })
@@ -41,6 +44,9 @@ describe('readSettings', () => {
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'yes' }, /ALLOW_INSECURE_LOOPBACK_ORIGINS must be "true" or "false"/],
     [{ LEGACY_BROWNOUTS: 'tomorrow' }, /LEGACY_BROWNOUTS must be a JSON array/],
     [{ LEGACY_SUNSET_AT: 'next year' }, /LEGACY_\* settings/],
+    [{ LEGACY_SUNSET_AT: '2026-06-01T00:00:00Z', LEGACY_CREATION_CUTOFF_AT: '2026-07-01T00:00:00Z' }, /creationCutoffAt must not come after sunsetAt/],
+    [{ USAGE_FLUSH_SECONDS: '0' }, /USAGE_FLUSH_SECONDS must be a positive integer/],
+    [{ USAGE_MAX_ENTRIES: 'lots' }, /USAGE_MAX_ENTRIES must be a positive integer/],
   ])('refuses %o, naming the setting', (vars, message) => {
     expect(() => readSettings(env(vars))).toThrow(TypeError)
     expect(() => readSettings(env(vars))).toThrow(message)
