@@ -27,3 +27,7 @@ export { writeKeySet, readManifest, type WriteKeySetOptions, type WriteKeySetRes
 export { apiKeyDigest } from './keyset/digest.js'
 export type { ApiKeyRecord, Bearer, Grant, KeySetSource, Manifest, Route, Target } from './keyset/schema.js'
 export { KEYSET_SCHEMA_VERSION } from './keyset/schema.js'
+export { UsageRecorder, type UsageRecorderOptions, type UsageEvent } from './usage/usage-recorder.js'
+export { usageRecorder, usageLedger, type UsageLedgerClient } from './usage/usage-binding.js'
+export type { UsageBatch, UsageEntry, UsageSink } from './usage/usage-batch.js'
+export type { LegacySchedule } from './keyset/legacy-schedule-schema.js'
