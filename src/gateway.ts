@@ -11,6 +11,7 @@ import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } fro
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
 import { normalizePath } from './proxy/normalize-path.js'
+import type { UsageRecorder } from './usage/usage-recorder.js'
 
 /** The gateway's context variables (typed for its own app only, never globally). */
 export type GatewayVariables = EdgeAuthVariables & {
@@ -61,6 +62,12 @@ export interface GatewayOptions {
   region?: string
   /** Private targets on loopback hosts may be `http://` (local stacks and tests only). Default `false`: private targets must be `https://`. */
   allowInsecureLoopbackOrigins?: boolean
+  /**
+   * Where accepted requests are counted per credential, route and day (a map
+   * increment; flushed in the background): e.g. `usageRecorder((env) => env.USAGE)`
+   * from src/usage/usage-binding.ts. Read per request; `undefined` counts nothing. Default none.
+   */
+  usage?: (c: Context) => UsageRecorder | undefined
 }
 
 /**
@@ -100,9 +107,11 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
     const started = Date.now()
     requestIdOf(c)
     await next()
-    if (logLevel === 'off' || (logLevel === 'refusals' && c.res.status < 400)) return
     const route = c.get('edgeRoute')
     const identity = c.get('edgeAuth')
+    // Accepted requests only: edgeAuth sets the identity once it has authenticated and authorised.
+    if (identity && route && options.usage) options.usage(c)?.count({ identity, routeId: route.route.id, userAgent: c.req.header('user-agent') }, (promise) => background(c, promise))
+    if (logLevel === 'off' || (logLevel === 'refusals' && c.res.status < 400)) return
     log({
       request_id: c.get('requestId'),
       method: c.req.method,
@@ -183,4 +192,16 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
   })
 
   return app
+}
+
+/** Keeps background work alive after the response (`waitUntil`); outside Workers it just runs. */
+function background(c: Context, promise: Promise<unknown>): void {
+  let executionCtx: Context['executionCtx'] | undefined
+  try {
+    executionCtx = c.executionCtx
+  } catch {
+    // Node, Bun, Deno, app.request() without an execution context.
+  }
+  if (executionCtx) executionCtx.waitUntil(promise)
+  else void promise.catch(() => undefined)
 }

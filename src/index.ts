@@ -43,3 +43,7 @@ export { registerApiKey, type RegisterApiKeyInput } from './sync/register-api-ke
 export type { SyncOutcome } from './sync/run-sync.js'
 export type { SyncStatus } from './sync/status.js'
 export type { RegistryKv } from './sync/registry.js'
+export { UsageRecorder, type UsageRecorderOptions, type UsageEvent } from './usage/usage-recorder.js'
+export { usageRecorder, usageLedger, type UsageLedgerClient } from './usage/usage-binding.js'
+export type { UsageBatch, UsageEntry, UsageSink } from './usage/usage-batch.js'
+export type { LegacySchedule } from './keyset/legacy-schedule-schema.js'

@@ -1,9 +1,12 @@
 import * as v from 'valibot'
 import { LegacyTokenPolicySchema, type LegacyTokenPolicy } from './authz/legacy-policy.js'
+import type { UsageLedger } from './usage/usage-ledger.js'
 
 /** The bindings `wrangler.toml` declares: vars, secrets (never in the file) and the KV namespace. */
 export interface GatewayEnv {
   KEYSET: KVNamespace
+  /** The usage ledger (Durable Object, SQLite); absent: nothing is counted and `GET /usage` answers 503. */
+  USAGE?: DurableObjectNamespace<UsageLedger>
   /** Secret: the credential sent as `X-Auth-Token` to private origins. */
   ORIGIN_AUTH_TOKEN?: string
   /** Secret: the gateway's IAM API key secret, used by the sync and to mint keys and tokens. */
@@ -34,6 +37,16 @@ export interface GatewayEnv {
   LEGACY_MIGRATION_GUIDE_URL?: string
   /** JSON array of `{ "start": ISO, "end": ISO }` windows. */
   LEGACY_BROWNOUTS?: string
+  /** From this instant on, `POST /legacy-tokens` answers 403 `legacy_creation_closed`. */
+  LEGACY_CREATION_CUTOFF_AT?: string
+  /** Seconds after an isolate's last usage flush at which its next request starts one. */
+  USAGE_FLUSH_SECONDS?: string
+  /** Requests counted by an isolate at which it flushes, whatever the time. */
+  USAGE_FLUSH_REQUESTS?: string
+  /** Usage entries (credential × kind × route × day) an isolate holds at most. */
+  USAGE_MAX_ENTRIES?: string
+  /** Days of usage the ledger keeps. */
+  USAGE_RETENTION_DAYS?: string
   IAM_API_ATTEMPTS?: string
   /** The request header naming the client's address: `cf-connecting-ip` (default, read on Cloudflare only), another header a proxy of yours sets, or `none`. */
   CLIENT_IP_HEADER?: string
@@ -74,8 +87,10 @@ export interface GatewaySettings {
   iamApiTimeoutMs: number
   /** Attempts per IAM or serverless API call (429, 5xx, timeouts). */
   iamApiAttempts: number
-  /** The legacy-token migration schedule. */
+  /** The legacy-token migration schedule of the `LEGACY_*` vars: the fallback when the key set carries none. */
   legacyTokens: LegacyTokenPolicy
+  /** Usage counting: flush bounds and the isolate's map size (src/usage/usage-recorder.ts), the ledger's retention. */
+  usage: { flushIntervalSeconds: number; flushEveryRequests: number; maxEntries: number; retentionDays: number }
   /** Which requests get an access-log line. */
   accessLog: 'all' | 'refusals' | 'off'
   /** The header naming the client's address (lower case), or `null` for none. */
@@ -104,6 +119,12 @@ export function readSettings(env: GatewayEnv): GatewaySettings {
     iamApiTimeoutMs: intVar(env, 'IAM_API_TIMEOUT_MS', 10_000),
     iamApiAttempts: intVar(env, 'IAM_API_ATTEMPTS', 4),
     legacyTokens: legacyPolicy(env),
+    usage: {
+      flushIntervalSeconds: intVar(env, 'USAGE_FLUSH_SECONDS', 10),
+      flushEveryRequests: intVar(env, 'USAGE_FLUSH_REQUESTS', 500),
+      maxEntries: intVar(env, 'USAGE_MAX_ENTRIES', 10_000),
+      retentionDays: intVar(env, 'USAGE_RETENTION_DAYS', 90),
+    },
     accessLog: accessLogVar(env),
     clientIpHeader: clientIpHeaderVar(env),
     allowInsecureLoopbackOrigins: boolVar(env, 'ALLOW_INSECURE_LOOPBACK_ORIGINS'),
@@ -136,6 +157,7 @@ const LEGACY_VARS: Record<string, [keyof GatewayEnv, string]> = {
   sunsetAt: ['LEGACY_SUNSET_AT', 'must be an ISO 8601 timestamp'],
   migrationGuideUrl: ['LEGACY_MIGRATION_GUIDE_URL', 'must be a URL'],
   brownouts: ['LEGACY_BROWNOUTS', 'must be a JSON array of {"start","end"} ISO timestamps, each ending after it starts'],
+  creationCutoffAt: ['LEGACY_CREATION_CUTOFF_AT', 'must be an ISO 8601 timestamp'],
 }
 
 function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
@@ -151,12 +173,17 @@ function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
     ...(env.LEGACY_DEPRECATED_AT ? { deprecatedAt: env.LEGACY_DEPRECATED_AT } : {}),
     ...(env.LEGACY_SUNSET_AT ? { sunsetAt: env.LEGACY_SUNSET_AT } : {}),
     ...(env.LEGACY_MIGRATION_GUIDE_URL ? { migrationGuideUrl: env.LEGACY_MIGRATION_GUIDE_URL } : {}),
+    ...(env.LEGACY_CREATION_CUTOFF_AT ? { creationCutoffAt: env.LEGACY_CREATION_CUTOFF_AT } : {}),
     brownouts,
   })
   if (!parsed.success) {
     // The requirement is fixed text: valibot's messages quote the value received.
     const field = LEGACY_VARS[v.getDotPath(parsed.issues[0])?.split('.')[0] ?? '']
-    throw field ? new SettingError(...field) : new SettingError('LEGACY_SUNSET_AT', 'must not come before LEGACY_DEPRECATED_AT')
+    if (field) throw new SettingError(...field)
+    // The schedule's cross-field checks: which pair is out of order.
+    throw /creationCutoffAt/.test(parsed.issues[0].message)
+      ? new SettingError('LEGACY_CREATION_CUTOFF_AT', 'must not come after LEGACY_SUNSET_AT')
+      : new SettingError('LEGACY_SUNSET_AT', 'must not come before LEGACY_DEPRECATED_AT')
   }
   return parsed.output
 }

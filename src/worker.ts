@@ -15,8 +15,11 @@ import { SettingError, type GatewayEnv, type GatewaySettings } from './settings.
 import { readWorkerConfig } from './worker-config.js'
 import { apisFromEnv, iamApiAs, syncFromEnv } from './sync/from-env.js'
 import { Registry } from './sync/registry.js'
+import { usageLedger, usageRecorder } from './usage/usage-binding.js'
 
 export type { GatewayEnv } from './settings.js'
+/** The usage ledger's Durable Object class (wrangler.toml: binding `USAGE`). */
+export { UsageLedger } from './usage/usage-ledger.js'
 
 type App = Hono<{ Bindings: GatewayEnv }>
 
@@ -26,6 +29,8 @@ function buildApp(settings: GatewaySettings): App {
     maxStalenessSeconds: settings.maxStalenessSeconds,
     maxSyncAgeSeconds: settings.maxSyncAgeSeconds,
   })
+  // Counts per isolate, flushed to the USAGE ledger; no binding, no counting.
+  const usage = usageRecorder<GatewayEnv>((env) => env.USAGE, settings.usage)
   const app: App = new Hono()
   const auth = adminAuth({
     keySet,
@@ -60,6 +65,16 @@ function buildApp(settings: GatewaySettings): App {
           // The gateway's own store: a change is live in this isolate from its next request.
           keySet: keySet(c as Parameters<typeof keySet>[0]),
           allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
+          legacyTokens: settings.legacyTokens,
+          usage: env.USAGE
+            ? {
+                get ledger() {
+                  return usageLedger(env.USAGE!)
+                },
+                // This isolate's counts: a read right after a burst of calls sees them.
+                flushPending: async () => ((await usage(c)?.flush())?.batches ?? 0) > 0,
+              }
+            : undefined,
         }
       },
       { auth },
@@ -79,6 +94,7 @@ function buildApp(settings: GatewaySettings): App {
       clientIpHeader: settings.clientIpHeader,
       region: settings.region,
       allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
+      usage,
     }),
   )
   return app

@@ -62,7 +62,7 @@ export function requestPathTable(result: RequestPathResult): string {
 export function verifyTable(rows: VerifyCostRow[]): string {
   return table(
     ['verification', 'cold µs', 'cached µs'],
-    rows.map((r) => [r.label, r.coldMicros === null ? '-' : fixed(r.coldMicros, 0), r.cachedMicros === null ? '-' : fixed(r.cachedMicros, 0)]),
+    rows.map((r) => [r.label, r.coldMicros === null ? '-' : fixed(r.coldMicros, 0), r.cachedMicros === null ? '-' : fixed(r.cachedMicros, r.cachedMicros < 10 ? 2 : 0)]),
     [false, true, true],
   )
 }

@@ -47,6 +47,7 @@ export const ALL_VARIANTS: VariantSpec[] = [
   { id: 'naive-jwk', letter: 'h2', label: 'naive: hono/jwk RS256, jwks_uri', module: 'naive-jwk.js' },
   { id: 'edgeauth-apikey', letter: 'x1', label: 'breakdown: edgeAuth + proxy, API key', module: 'edge-auth-proxy.js', breakdown: true },
   { id: 'nolog-apikey', letter: 'x2', label: 'breakdown: gateway, no access log, API key', module: 'gateway.js', breakdown: true },
+  { id: 'nousage-apikey', letter: 'x3', label: 'breakdown: gateway, no usage counting, API key', module: 'gateway.js', breakdown: true },
 ]
 
 /** Durations and sizes of the phase. */
@@ -176,6 +177,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
             // The bench origin is http://127.0.0.1.
             { name: 'ALLOW_INSECURE_LOOPBACK_ORIGINS', text: 'true' },
             ...(v.id === 'nolog-apikey' ? [{ name: 'ACCESS_LOG', text: 'off' }] : []),
+            ...(v.id === 'nousage-apikey' ? [{ name: 'USAGE_COUNTING', text: 'off' }] : []),
             ...(v.id === 'condition' ? [{ name: 'CLIENT_IP_HEADER', text: BENCH_CLIENT_IP_HEADER }] : []),
           ]
         case 'naive-jwt.js':
@@ -204,6 +206,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     const shapes: Record<string, RequestShape> = {
       ...fixtures.requests,
       'nolog-apikey': fixtures.requests.apikey!,
+      'nousage-apikey': fixtures.requests.apikey!,
       'edgeauth-apikey': { ...fixtures.requests.apikey!, path: '/fn/hello' },
     }
     const target = (id: string) => {

@@ -72,6 +72,9 @@ async function cases(): Promise<{ cases: VerifyCase[]; source: KeySetSource; enc
   labels.legacy = 'legacy serverless JWT (RS256, PKCS#1 key)'
   list.push({ id: 'api-key', kind: 'api-key', token: API_KEY })
   labels['api-key'] = 'IAM API key (SHA-256 + lookup)'
+  // Not a verification: what counting an accepted request costs (src/usage), per request.
+  list.push({ id: 'usage', kind: 'usage', token: '', perCall: 100 })
+  labels.usage = 'usage count per request (map increment; flush each 500)'
 
   // What the naive variants run on each request: hono's verify, which imports the key every time.
   const honoSecret = 'bench-naive-secret-0123456789abcdef'
@@ -128,7 +131,7 @@ export async function benchVerifyCost(options: { batches: number; log: (line: st
     const noop = median(noops.slice(10))
     const rows: VerifyCostRow[] = []
     for (const c of binding.cases) {
-      const modes = c.kind === 'hono' || c.kind === 'api-key' ? (['cached'] as const) : (['cold', 'cached'] as const)
+      const modes = c.kind === 'hono' || c.kind === 'api-key' || c.kind === 'usage' ? (['cached'] as const) : (['cold', 'cached'] as const)
       const row: VerifyCostRow = { id: c.id, label: labels[c.id] ?? c.id, coldMicros: null, cachedMicros: null }
       for (const mode of modes) {
         // Size the batch so that it lasts ~15 ms: far above the round trip's noise.
@@ -137,11 +140,11 @@ export async function benchVerifyCost(options: { batches: number; log: (line: st
         const n = Math.min(2000, Math.max(20, Math.round(15 / probe)))
         const per: number[] = []
         for (let b = 0; b < options.batches; b++) per.push(((await timed(`${base}/run?case=${c.id}&mode=${mode}&n=${n}`)) - noop) / n)
-        const micros = Math.max(0, median(per) * 1000)
+        const micros = Math.max(0, (median(per) * 1000) / (c.perCall ?? 1))
         if (mode === 'cold') row.coldMicros = micros
         else row.cachedMicros = micros
       }
-      options.log(`  verify ${row.label.padEnd(50)} cold ${row.coldMicros === null ? '     -' : row.coldMicros.toFixed(0).padStart(6)} µs  cached ${row.cachedMicros!.toFixed(0).padStart(6)} µs`)
+      options.log(`  verify ${row.label.padEnd(50)} cold ${row.coldMicros === null ? '     -' : row.coldMicros.toFixed(0).padStart(6)} µs  cached ${row.cachedMicros!.toFixed(row.cachedMicros! < 10 ? 2 : 0).padStart(6)} µs`)
       rows.push(row)
     }
     return rows

@@ -76,7 +76,7 @@ export interface RunningStack {
   /** Calls derived from the real ports, secrets and routes. */
   curlLines: CurlLine[]
   /** Absolute paths of the state. */
-  paths: { stateDir: string; secretsFile: string; kvDir: string; emulatorDir: string }
+  paths: { stateDir: string; secretsFile: string; kvDir: string; durableObjectsDir: string; emulatorDir: string }
   /** What seeding did; `created` is empty on a restart. */
   seeded: SeedReport
   /** Seconds between timed `scheduled` runs; 0 when off. */
@@ -117,6 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     stateDir,
     secretsFile: join(stateDir, 'dev-secrets.json'),
     kvDir: join(stateDir, 'state', 'kv'),
+    durableObjectsDir: join(stateDir, 'state', 'durable-objects'),
     emulatorDir: join(stateDir, 'state', 'emulator'),
   }
   const syncIntervalSeconds = options.syncIntervalSeconds ?? STACK_ENV.syncIntervalSeconds.default
@@ -153,6 +154,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     const gateway = await startGateway({
       port: gatewayPort,
       kvDir: paths.kvDir,
+      durableObjectsDir: paths.durableObjectsDir,
       bindings: {
         IAM_API_URL: emulator.url,
         SCW_ORGANIZATION_ID: fixture.organizationId,

@@ -107,11 +107,12 @@ export interface GatewayBindings {
 
 /**
  * Starts the gateway (`src/worker.ts`) with wrangler.toml's compatibility date,
- * vars and KV binding, the given bindings on top, and KV persisted under `kvDir`.
+ * vars, KV binding and Durable Objects (the usage ledger), the given bindings on
+ * top, KV persisted under `kvDir` and Durable Objects under `durableObjectsDir`.
  *
  * @throws {StackError} when the port is taken.
  */
-export async function startGateway(options: { port: PortSpec; kvDir: string; bindings: GatewayBindings; handleStructuredLogs?: LogHandler }): Promise<RunningGateway> {
+export async function startGateway(options: { port: PortSpec; kvDir: string; durableObjectsDir: string; bindings: GatewayBindings; handleStructuredLogs?: LogHandler }): Promise<RunningGateway> {
   const { workerOptions, crons } = await wranglerOptions(repoFile('wrangler.toml'))
   const bindings: Record<string, string> = { ...(workerOptions.bindings as Record<string, string>), ...options.bindings }
   const mf = new Miniflare({
@@ -122,6 +123,9 @@ export async function startGateway(options: { port: PortSpec; kvDir: string; bin
     compatibilityFlags: workerOptions.compatibilityFlags ?? [],
     kvNamespaces: workerOptions.kvNamespaces ?? { KEYSET: 'edgegw-local-keyset' },
     kvPersist: options.kvDir,
+    // From wrangler.toml: USAGE → UsageLedger, SQLite-backed (new_sqlite_classes).
+    durableObjects: workerOptions.durableObjects ?? {},
+    durableObjectsPersist: options.durableObjectsDir,
     host: '127.0.0.1',
     port: options.port.port,
     bindings,

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import * as v from 'valibot'
 import { StrictRouteCorsSchema } from '../keyset/cors-schema.js'
+import type { LegacyTokenPolicy } from '../authz/legacy-policy.js'
 import { RouteAuthSchema } from '../keyset/jwt-schema.js'
 import { RouteSchema, TargetSchema, type Route } from '../keyset/schema.js'
 import { RESERVED_PREFIX, assertSecureTargets, assertValidRoutes } from '../keyset/validate-routes.js'
@@ -14,11 +15,14 @@ import type { IamApi } from '../sync/iam-api.js'
 import type { Registry, RegistryKv } from '../sync/registry.js'
 import type { ServerlessApi } from '../sync/serverless-api.js'
 import type { SyncOutcome } from '../sync/run-sync.js'
+import type { UsageLedgerClient } from '../usage/usage-binding.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { AdminError, parseBody, problem } from './admin-http.js'
 import { auditTo, consoleAdminLog, type AdminLog } from './audit-log.js'
 import { captureRoutes } from './capture-api.js'
 import { keySetChanged, syncApplied, type ChangeableKeySet } from './key-set-change.js'
+import { legacyScheduleRoutes } from './legacy-schedule-api.js'
+import { usageRoutes } from './usage-api.js'
 import { consumerRoutes } from './consumers-api.js'
 import { oidcIssuerRoutes } from './oidc-issuers-api.js'
 
@@ -48,7 +52,18 @@ export interface AdminDependencies {
   changeSyncWaitMs?: number
   /** `ALLOW_INSECURE_LOOPBACK_ORIGINS`: routes may send private requests to `http://` loopback origins. Default `false`. */
   allowInsecureLoopbackOrigins?: boolean
+  /** The usage ledger; absent when the `USAGE` binding is not configured (the usage endpoints answer 503). */
+  usage?: AdminUsage | undefined
+  /** The `LEGACY_*` vars' schedule: the fallback while the registry holds none. Default none. */
+  legacyTokens?: LegacyTokenPolicy
   clock?: () => number
+}
+
+/** The usage ledger, and the counts this isolate has not flushed yet. */
+export interface AdminUsage {
+  ledger: UsageLedgerClient
+  /** Flushes this isolate's pending counts into the ledger. @returns whether there were any. */
+  flushPending: () => Promise<boolean>
 }
 
 /** Options of {@link adminApi}. */
@@ -141,6 +156,8 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
 
   consumerRoutes(app, dependencies, audit)
   oidcIssuerRoutes(app, dependencies, audit)
+  usageRoutes(app, dependencies)
+  legacyScheduleRoutes(app, dependencies, audit)
 
   // Last: any other path under the prefix is the admin API's 404, never the gateway's.
   app.all('*', () => {

@@ -29,6 +29,8 @@ export type AuditAction =
   | 'oidc_issuer.create'
   | 'oidc_issuer.update'
   | 'oidc_issuer.delete'
+  | 'legacy_schedule.replace'
+  | 'legacy_schedule.delete'
 
 /** One audit line. */
 export interface AuditLine {

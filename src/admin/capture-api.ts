@@ -14,6 +14,7 @@ import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import { keySetChanged } from './key-set-change.js'
 import { AccessKeyField, KeyKindField, ReplaceField, UuidField, idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
+import { assertLegacyCreationOpen } from './legacy-schedule-api.js'
 import { assertRegistrable, keyAsCompiled, provePossession } from './key-registration.js'
 
 const Time = v.optional(v.pipe(v.string('expected an RFC 3339 time'), v.isoTimestamp('expected an RFC 3339 time')))
@@ -98,6 +99,8 @@ export function captureRoutes(app: Hono, dependencies: (c: Context) => AdminDepe
   })
 
   app.post('/legacy-tokens', async (c) => {
+    // Closed is closed, whatever the body says: checked first.
+    await assertLegacyCreationOpen(dependencies(c))
     const body = await parseBody(c, MintTokenBody)
     const deps = dependencies(c)
     const { product, ...request } = body

@@ -1,23 +1,48 @@
-import * as v from 'valibot'
+import type * as v from 'valibot'
 import { EdgeAuthError } from '../errors.js'
+import { LegacyScheduleSchema, type LegacySchedule } from '../keyset/legacy-schedule-schema.js'
 
-const Time = v.pipe(v.string(), v.isoTimestamp())
-
-/** The migration schedule of legacy serverless tokens. Every field is optional. */
-export const LegacyTokenPolicySchema = v.pipe(
-  v.object({
-    /** When legacy tokens became deprecated: sent as `Deprecation` (RFC 9745). */
-    deprecatedAt: v.optional(Time),
-    /** After this instant legacy tokens are refused (`legacy_token_sunset`); before it, sent as `Sunset` (RFC 8594). */
-    sunsetAt: v.optional(Time),
-    /** The migration guide, sent as `Link: <…>; rel="deprecation"`. */
-    migrationGuideUrl: v.optional(v.pipe(v.string(), v.url())),
-    /** Windows in which legacy tokens are refused (`legacy_token_brownout`), to make late migrators notice. */
-    brownouts: v.optional(v.array(v.pipe(v.object({ start: Time, end: Time }), v.check((w) => Date.parse(w.start) < Date.parse(w.end), 'a brownout must end after it starts'))), []),
-  }),
-  v.check((p) => !p.deprecatedAt || !p.sunsetAt || Date.parse(p.deprecatedAt) <= Date.parse(p.sunsetAt), 'sunsetAt must not come before deprecatedAt'),
-)
+/**
+ * The migration schedule of legacy serverless tokens (the key set's shape, see
+ * src/keyset/legacy-schedule-schema.ts). Every field is optional.
+ */
+export const LegacyTokenPolicySchema = LegacyScheduleSchema
 export type LegacyTokenPolicy = v.InferOutput<typeof LegacyTokenPolicySchema>
+
+/**
+ * The schedule in force: the key set's, when it carries one (set with
+ * `PUT /legacy-schedule`, changed without a redeploy), else the fallback (the
+ * `LEGACY_*` vars, or the `legacyTokens` option). The key set's schedule replaces
+ * the fallback's dates and brownouts as a whole, so that a schedule read back is
+ * the schedule that applies; only the guide URL falls back field by field, since
+ * it rarely changes with the dates.
+ *
+ * @example
+ * ```ts
+ * effectiveLegacyPolicy(keySet.legacySchedule, settings.legacyTokens)
+ * ```
+ */
+export function effectiveLegacyPolicy(keySetSchedule: LegacySchedule | undefined, fallback: LegacyTokenPolicy): LegacyTokenPolicy {
+  if (!keySetSchedule) return fallback
+  const migrationGuideUrl = keySetSchedule.migrationGuideUrl ?? fallback.migrationGuideUrl
+  return { ...keySetSchedule, ...(migrationGuideUrl ? { migrationGuideUrl } : {}) }
+}
+
+/** Whether the admin API may still mint legacy tokens at `nowMs` (before `creationCutoffAt`, and before the sunset). */
+export function legacyCreationOpen(policy: LegacyTokenPolicy, nowMs: number): boolean {
+  if (policy.creationCutoffAt && nowMs >= Date.parse(policy.creationCutoffAt)) return false
+  return !(policy.sunsetAt && nowMs >= Date.parse(policy.sunsetAt))
+}
+
+/** The brownout window in force at `nowMs`, or else the next one to start; `undefined` when none is left. */
+export function currentOrNextBrownout(policy: LegacyTokenPolicy, nowMs: number): { start: string; end: string } | undefined {
+  let next: { start: string; end: string } | undefined
+  for (const window of policy.brownouts) {
+    if (Date.parse(window.end) <= nowMs) continue
+    if (!next || Date.parse(window.start) < Date.parse(next.start)) next = window
+  }
+  return next
+}
 
 /**
  * Refuses a legacy token after the sunset or during a brownout.

@@ -261,6 +261,7 @@ export class KvKeySetStore implements KeySetStore {
       routes: config.routes,
       organizationOf: (projectId) => (Object.hasOwn(config.projects, projectId) ? config.projects[projectId] : undefined),
       resource: (id) => (Object.hasOwn(config.resources, id) ? config.resources[id] : undefined),
+      legacySchedule: config.legacySchedule,
       legacy: () => this.#optionalPart(manifest.legacy, LegacyPartSchema, 'legacy-token'),
       consumers: () => this.#optionalPart(manifest.consumers, ConsumersPartSchema, 'consumers'),
       oidc: () => this.#optionalPart(manifest.oidc, OidcPartSchema, 'OIDC'),

@@ -9,6 +9,7 @@
 import * as v from 'valibot'
 import { RouteCorsSchema } from './cors-schema.js'
 import { ConsumersPartSchema, OidcPartSchema, RouteAuthSchema } from './jwt-schema.js'
+import { LegacyScheduleSchema } from './legacy-schedule-schema.js'
 
 /** The schema generation; part of every KV key (`keyset/v1/…`). */
 export const KEYSET_SCHEMA_VERSION = 1
@@ -106,6 +107,8 @@ export const ConfigPartSchema = v.object({
   routes: v.array(RouteSchema),
   projects: v.record(Uuid, Uuid),
   resources: v.optional(v.record(Uuid, ResourceSchema), {}),
+  /** The legacy-token schedule set through the admin API; absent: the `LEGACY_*` vars apply. */
+  legacySchedule: v.optional(LegacyScheduleSchema),
 })
 export type ConfigPart = v.InferOutput<typeof ConfigPartSchema>
 
@@ -181,6 +184,8 @@ export interface KeySetSource {
   /** Functions and containers by id. */
   resources?: v.InferInput<typeof ConfigPartSchema>['resources']
   legacy?: v.InferInput<typeof LegacyPartSchema>
+  /** The legacy-token schedule (docs/migration.md); absent: the gateway's `LEGACY_*` settings apply. */
+  legacySchedule?: v.InferInput<typeof LegacyScheduleSchema>
   consumers?: v.InferInput<typeof ConsumersPartSchema>
   oidc?: v.InferInput<typeof OidcPartSchema>
   /** API keys by the SHA-256 hex digest of their secret. */

@@ -27,7 +27,7 @@ function optional<S extends v.GenericSchema>(value: unknown, schema: S, what: st
  * ```
  */
 export function staticKeySet(source: KeySetSource): KeySetStore {
-  const config = v.safeParse(ConfigPartSchema, { routes: source.routes, projects: source.projects, resources: source.resources ?? {} })
+  const config = v.safeParse(ConfigPartSchema, { routes: source.routes, projects: source.projects, resources: source.resources ?? {}, ...(source.legacySchedule ? { legacySchedule: source.legacySchedule } : {}) })
   if (!config.success) throw new TypeError(`staticKeySet: invalid snapshot: ${v.summarize(config.issues)}`)
   const legacy = optional(source.legacy, LegacyPartSchema, 'legacy-token data')
   const consumers = optional(source.consumers, ConsumersPartSchema, 'consumers')
@@ -54,6 +54,7 @@ export function staticKeySet(source: KeySetSource): KeySetStore {
         routes: config.output.routes,
         organizationOf: (projectId) => (Object.hasOwn(config.output.projects, projectId) ? config.output.projects[projectId] : undefined),
         resource: (id) => (Object.hasOwn(config.output.resources, id) ? config.output.resources[id] : undefined),
+        legacySchedule: config.output.legacySchedule,
         legacy: async () => legacy,
         consumers: async () => consumers,
         oidc: async () => oidc,

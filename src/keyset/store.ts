@@ -1,4 +1,5 @@
 import type { ConsumersPart, OidcPart } from './jwt-schema.js'
+import type { LegacySchedule } from './legacy-schedule-schema.js'
 import type { ApiKeyRecord, LegacyPart, Resource, Route } from './schema.js'
 
 /** The piece of the Workers execution context a store needs: somewhere to put background work. */
@@ -19,6 +20,8 @@ export interface KeySetView {
   organizationOf(projectId: string): string | undefined
   /** A function or container by id, when the sync has seen it. */
   resource(id: string): Resource | undefined
+  /** The legacy-token schedule the key set carries; absent: the gateway's own (`LEGACY_*` vars, `legacyTokens` option) applies. */
+  readonly legacySchedule?: LegacySchedule | undefined
   /**
    * Legacy serverless JWT material (namespace keys, live token ids); `undefined`
    * when the key set has none (it was not built by a sync).

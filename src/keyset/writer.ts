@@ -102,7 +102,7 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   const maxKeysPerShard = options.maxKeysPerShard ?? 512
   const graceMs = 1000 * (options.retireGraceSeconds ?? 3600)
 
-  const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects, resources: snapshot.resources ?? {} })
+  const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects, resources: snapshot.resources ?? {}, ...(snapshot.legacySchedule ? { legacySchedule: snapshot.legacySchedule } : {}) })
   if (!config.success) throw new TypeError(`writeKeySet: invalid routes or projects: ${v.summarize(config.issues)}`)
   assertValidRoutes(config.output.routes)
 

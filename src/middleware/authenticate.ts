@@ -4,7 +4,7 @@ import { aclAllows } from '../authz/acl.js'
 import { CompiledConditions } from '../authz/condition-cache.js'
 import type { ConditionRequest, ConditionResource } from '../authz/conditions.js'
 import { grantsFor, invokePermissionSet } from '../authz/grants.js'
-import { assertLegacyAllowed, nextLegacyRefusalAt } from '../authz/legacy-policy.js'
+import { assertLegacyAllowed, effectiveLegacyPolicy, legacyDeprecationHeaders, nextLegacyRefusalAt, type LegacyTokenPolicy } from '../authz/legacy-policy.js'
 import { verifyApiKey } from '../credentials/api-key.js'
 import { ConsumerJwtVerifier } from '../credentials/consumer-jwt.js'
 import { LEGACY_ISSUER, LegacyJwtVerifier } from '../credentials/legacy-jwt.js'
@@ -20,6 +20,20 @@ import { credentialShape, extractCredential } from './extract.js'
 import type { EdgeAuthIdentity } from './identity.js'
 import type { ResolvedEdgeAuthOptions } from './options.js'
 
+/** What {@link Authenticator.authenticate} found: who, and the headers the response gets for it. */
+export interface Authenticated {
+  identity: EdgeAuthIdentity
+  /** `Deprecation`, `Sunset`, `Link` for a legacy token, from the schedule in force; empty otherwise. */
+  responseHeaders: readonly (readonly [string, string])[]
+}
+
+/** The legacy schedule in force for one key-set snapshot, and its response headers. */
+interface LegacyPolicyOfSnapshot {
+  snapshotId: string
+  policy: LegacyTokenPolicy
+  headers: [string, string][]
+}
+
 /** The checks of one request, in order: extract, verify (cached), authorise. */
 export class Authenticator {
   readonly #legacy = new LegacyJwtVerifier()
@@ -27,13 +41,14 @@ export class Authenticator {
   readonly #oidc: OidcJwtVerifier
   readonly #cache: VerificationCache
   readonly #conditions = new CompiledConditions()
+  #legacyPolicy: LegacyPolicyOfSnapshot | undefined
 
   constructor(private readonly options: ResolvedEdgeAuthOptions) {
     this.#oidc = new OidcJwtVerifier(options.oidc)
     this.#cache = new VerificationCache(options.verificationCache)
   }
 
-  async authenticate(c: Context): Promise<EdgeAuthIdentity> {
+  async authenticate(c: Context): Promise<Authenticated> {
     const target = this.options.target(c)
     if (!target) throw new Error('edgeAuth: options.target returned no target for this request')
     const auth = this.options.auth(c)
@@ -51,7 +66,21 @@ export class Authenticator {
     if (!aclAllows(identity, auth)) {
       throw new EdgeAuthError('permission_denied', `${identity.principal.type} ${identity.principal.id} is not on the route's allow-list`, { credentialId: identity.credentialId })
     }
-    return identity
+    return { identity, responseHeaders: identity.method === 'legacy-jwt' ? this.#legacyPolicyOf(keySet).headers : [] }
+  }
+
+  /**
+   * The legacy schedule of a snapshot: the key set's, else the configured one
+   * ({@link effectiveLegacyPolicy}). A new schedule is a new snapshot, so the
+   * verification cache, keyed by snapshot, never serves an entry bounded by another schedule.
+   */
+  #legacyPolicyOf(keySet: KeySetView): LegacyPolicyOfSnapshot {
+    let current = this.#legacyPolicy
+    if (current?.snapshotId !== keySet.snapshotId) {
+      const policy = effectiveLegacyPolicy(keySet.legacySchedule, this.options.legacyTokens)
+      this.#legacyPolicy = current = { snapshotId: keySet.snapshotId, policy, headers: legacyDeprecationHeaders(policy) }
+    }
+    return current
   }
 
   async #verify(c: Context, raw: string, target: Target, auth: RouteAuth, keySet: KeySetView): Promise<EdgeAuthIdentity> {
@@ -110,12 +139,13 @@ export class Authenticator {
     const iss = unverifiedIssuer(token)
     if (iss === LEGACY_ISSUER) {
       if (!auth.accept.includes('legacy-jwt')) throw new EdgeAuthError('credentials_unsupported', 'the route does not accept legacy tokens')
-      assertLegacyAllowed(this.options.legacyTokens, now)
+      const { policy } = this.#legacyPolicyOf(keySet)
+      assertLegacyAllowed(policy, now)
       const legacy = await this.#legacy.verify(token, target, keySet, now)
       // Trusted until the token's exp or the schedule's next refusal (brownout, sunset), whichever comes first.
       return {
-        verified: { identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId } } },
-        expiresAtMs: earliest(legacy.expiresAtMs, nextLegacyRefusalAt(this.options.legacyTokens, now)),
+        verified: { identity: { method: 'legacy-jwt', credentialId: legacy.tokenId, principal: { type: 'legacy-token', id: legacy.tokenId }, namespaceId: legacy.namespaceId } },
+        expiresAtMs: earliest(legacy.expiresAtMs, nextLegacyRefusalAt(policy, now)),
       }
     }
     const issuer = auth.accept.includes('oidc-jwt') ? OidcJwtVerifier.issuerFor(iss, await keySet.oidc(), auth) : undefined

@@ -1,7 +1,6 @@
 import type { Context, Env, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { EdgeAuthError } from '../errors.js'
-import { legacyDeprecationHeaders } from '../authz/legacy-policy.js'
 import { Authenticator } from './authenticate.js'
 import type { EdgeAuthVariables } from './identity.js'
 import { resolveEdgeAuthOptions, type EdgeAuthOptions } from './options.js'
@@ -40,21 +39,20 @@ export function edgeAuth<E extends Env = Env>(options: EdgeAuthOptions<E>): Midd
   const resolved = resolveEdgeAuthOptions(options)
   const authenticator = new Authenticator(resolved)
 
-  const deprecation = legacyDeprecationHeaders(resolved.legacyTokens)
-
   return async function edgeAuthMiddleware(c, next) {
-    let identity
+    let authenticated
     try {
-      identity = await authenticator.authenticate(c)
+      authenticated = await authenticator.authenticate(c)
     } catch (error) {
       throw refusal(c, error, resolved.realm)
     }
-    c.set('edgeAuth', identity)
+    c.set('edgeAuth', authenticated.identity)
     await next()
-    if (identity.method === 'legacy-jwt' && deprecation.length > 0) {
+    const headers = authenticated.responseHeaders
+    if (headers.length > 0) {
       // The response may come from fetch() with immutable headers: copy it once to add ours.
       const res = new Response(c.res.body, c.res)
-      for (const [name, value] of deprecation) res.headers.set(name, value)
+      for (const [name, value] of headers) res.headers.set(name, value)
       c.res = undefined
       c.res = res
     }

@@ -20,6 +20,8 @@ export interface EdgeAuthIdentity {
   principal: EdgeAuthPrincipal
   /** The IAM organisation, for IAM credentials. */
   organizationId?: string | undefined
+  /** For a legacy JWT, the namespace whose key signed it. */
+  namespaceId?: string | undefined
   /** The key's recorded kind, when there is one. */
   keyKind?: 'personal' | 'ci' | 'service' | undefined
   /** The consumer, for consumer JWTs and the anonymous consumer. */

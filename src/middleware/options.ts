@@ -45,7 +45,11 @@ export interface EdgeAuthOptions<E extends Env = Env> {
   realm?: string
   /** Count `FunctionsFullAccess` / `ContainersFullAccess` / `AllProductsFullAccess` as allowing invocation. Default `false`. */
   fullAccessAllowsInvoke?: boolean
-  /** The legacy-token migration schedule: deprecation and sunset dates, guide, brownouts. Default none. */
+  /**
+   * The legacy-token migration schedule: deprecation and sunset dates, guide, brownouts,
+   * creation cut-off. A key set that carries its own schedule (`legacySchedule`, set
+   * through the admin API) overrides it; this one is the fallback. Default none.
+   */
   legacyTokens?: v.InferInput<typeof LegacyTokenPolicySchema>
   /** OIDC JWKS refresh settings (cooldown, timeout, fetch). */
   oidc?: OidcJwtVerifierOptions

@@ -7,6 +7,7 @@ import { buildConsumersPart } from './consumers-part.js'
 import type { IamApi, IamRule } from './iam-api.js'
 import { buildOidcPart, currentOidcPart } from './oidc-jwks.js'
 import { OidcRegistry } from './oidc-registry.js'
+import { readLegacySchedule } from './legacy-schedule-registry.js'
 import { Registry, type RegistryKv } from './registry.js'
 import type { ServerlessApi, ServerlessProduct } from './serverless-api.js'
 import { SYNC_STATUS_KEY, parseSyncStatus, statusNeedsWrite, type SyncStatus } from './status.js'
@@ -104,11 +105,12 @@ function hashList(hashes: readonly string[]): string {
 async function buildSnapshot(deps: SyncDependencies): Promise<{ snapshot: KeySetSource; counts: Record<string, number>; warnings: string[] }> {
   const registry = new Registry(deps.kv)
   const consumerRegistry = new ConsumerRegistry(deps.kv)
-  const [routes, consumers, credentials, issuers] = await Promise.all([
+  const [routes, consumers, credentials, issuers, legacySchedule] = await Promise.all([
     registry.routes(),
     consumerRegistry.allConsumers(),
     consumerRegistry.allCredentials(),
     new OidcRegistry(deps.kv).all(),
+    readLegacySchedule(deps.kv),
   ])
   const warnings: string[] = []
   const iam = deps.apis ? await readIam(deps.apis, registry, routes) : undefined
@@ -138,6 +140,7 @@ async function buildSnapshot(deps: SyncDependencies): Promise<{ snapshot: KeySet
       projects,
       resources: iam?.resources ?? {},
       ...(iam ? { legacy: iam.legacy } : {}),
+      ...(legacySchedule ? { legacySchedule: legacySchedule.schedule } : {}),
       ...(consumersPart.part ? { consumers: consumersPart.part } : {}),
       ...(oidc.part ? { oidc: oidc.part } : {}),
       apiKeys: iam?.apiKeys ?? {},

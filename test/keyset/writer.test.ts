@@ -37,6 +37,18 @@ describe('writeKeySet', () => {
     }
   })
 
+  it('carries the legacy schedule in the config part: a new schedule is a new snapshot, which cold readers see', async () => {
+    const source = await testKeySet()
+    const before = await writeKeySet(env.KEYSET, source, { source: 'fixture' })
+    const legacySchedule = { sunsetAt: '2027-01-01T00:00:00.000Z', brownouts: [{ start: '2026-12-01T09:00:00.000Z', end: '2026-12-01T10:00:00.000Z' }] }
+    const after = await writeKeySet(env.KEYSET, { ...source, legacySchedule }, { source: 'fixture' })
+    expect(after.changed).toBe(true)
+    expect(after.snapshotId).not.toBe(before.snapshotId)
+    const { KvKeySetStore } = await import('../../src/keyset/kv-store.js')
+    const view = await new KvKeySetStore(env.KEYSET).current({ waitUntil: () => undefined })
+    expect(view.legacySchedule).toEqual(legacySchedule)
+  })
+
   it('writes nothing when the content has not changed', async () => {
     const source = await testKeySet()
     await writeKeySet(env.KEYSET, source, { source: 'fixture' })

@@ -18,6 +18,7 @@ describe('readSettings', () => {
       legacyTokens: { brownouts: [] },
       clientIpHeader: 'cf-connecting-ip',
       allowInsecureLoopbackOrigins: false,
+      usage: { flushIntervalSeconds: 10, flushEveryRequests: 500, maxEntries: 10_000, retentionDays: 90 },
     })
   })
 
@@ -26,6 +27,8 @@ describe('readSettings', () => {
     [{ CLIENT_IP_HEADER: 'none' }, { clientIpHeader: null }],
     [{ CLIENT_IP_HEADER: '' }, { clientIpHeader: 'cf-connecting-ip' }],
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true' }, { allowInsecureLoopbackOrigins: true }],
+    [{ USAGE_FLUSH_SECONDS: '5', USAGE_FLUSH_REQUESTS: '50', USAGE_MAX_ENTRIES: '2000', USAGE_RETENTION_DAYS: '30' }, { usage: { flushIntervalSeconds: 5, flushEveryRequests: 50, maxEntries: 2000, retentionDays: 30 } }],
+    [{ LEGACY_CREATION_CUTOFF_AT: '2026-12-31T00:00:00Z' }, { legacyTokens: { brownouts: [], creationCutoffAt: '2026-12-31T00:00:00Z' } }],
   ])('reads %o', (vars, expected) => {
     expect(readSettings(env(vars))).toMatchObject(expected)
   })
@@ -43,6 +46,10 @@ describe('readSettings', () => {
     [{ LEGACY_SUNSET_AT: 'next year' }, 'LEGACY_SUNSET_AT', /LEGACY_SUNSET_AT must be an ISO 8601 timestamp/],
     [{ LEGACY_BROWNOUTS: '[{"start":"2026-12-01T10:00:00Z","end":"2026-12-01T09:00:00Z"}]' }, 'LEGACY_BROWNOUTS', /LEGACY_BROWNOUTS must be a JSON array/],
     [{ LEGACY_DEPRECATED_AT: '2027-02-01T00:00:00Z', LEGACY_SUNSET_AT: '2027-01-01T00:00:00Z' }, 'LEGACY_SUNSET_AT', /LEGACY_SUNSET_AT must not come before LEGACY_DEPRECATED_AT/],
+    [{ LEGACY_SUNSET_AT: '2026-06-01T00:00:00Z', LEGACY_CREATION_CUTOFF_AT: '2026-07-01T00:00:00Z' }, 'LEGACY_CREATION_CUTOFF_AT', /LEGACY_CREATION_CUTOFF_AT must not come after LEGACY_SUNSET_AT/],
+    [{ LEGACY_CREATION_CUTOFF_AT: 'soon' }, 'LEGACY_CREATION_CUTOFF_AT', /LEGACY_CREATION_CUTOFF_AT must be an ISO 8601 timestamp/],
+    [{ USAGE_FLUSH_SECONDS: '0' }, 'USAGE_FLUSH_SECONDS', /USAGE_FLUSH_SECONDS must be a positive integer/],
+    [{ USAGE_MAX_ENTRIES: 'lots' }, 'USAGE_MAX_ENTRIES', /USAGE_MAX_ENTRIES must be a positive integer/],
   ])('refuses %o, naming the setting and never its value', (vars, setting, message) => {
     let thrown: unknown
     try {

@@ -16,12 +16,16 @@ import { RouteAuthSchema } from '../../../src/keyset/jwt-schema.js'
 import type { KeySetSource, Target } from '../../../src/keyset/schema.js'
 import { staticKeySet } from '../../../src/keyset/static-store.js'
 import type { KeySetView } from '../../../src/keyset/store.js'
+import type { EdgeAuthIdentity } from '../../../src/middleware/identity.js'
+import { UsageRecorder } from '../../../src/usage/usage-recorder.js'
 
 /** One thing to verify. */
 export interface VerifyCase {
   id: string
-  kind: 'consumer' | 'legacy' | 'api-key' | 'hono'
+  kind: 'consumer' | 'legacy' | 'api-key' | 'hono' | 'usage'
   token: string
+  /** Operations per verification call (`usage`: counts per call, each far too short to time alone). Default 1. */
+  perCall?: number
   /** hono: the key `verify` is given (a string secret or a public JWK) and the algorithm. */
   honoKey?: unknown
   alg?: string
@@ -35,6 +39,16 @@ interface Env {
 const auth = v.parse(RouteAuthSchema, {})
 let view: KeySetView | undefined
 const kept = new Map<string, ConsumerJwtVerifier | LegacyJwtVerifier>()
+
+// What the gateway does per accepted request for usage: UsageRecorder.count, with its
+// default bounds (a flush every 500 counts), here to a sink that books nothing.
+const usage = new UsageRecorder({ record: async () => undefined })
+const identities: EdgeAuthIdentity[] = Array.from({ length: 4 }, (_, i) => ({
+  method: 'iam-api-key',
+  credentialId: `SCW0BENCH0000000000${i}`,
+  principal: { type: 'application', id: `55555555-5555-4555-8555-55555555555${i}` },
+}))
+let counted = 0
 
 async function once(env: Env, c: VerifyCase, mode: 'cold' | 'cached'): Promise<void> {
   const { source, encryptionKey, target } = env.CASES
@@ -58,6 +72,12 @@ async function once(env: Env, c: VerifyCase, mode: 'cold' | 'cached'): Promise<v
       return
     case 'hono':
       await honoVerify(c.token, c.honoKey as string, c.alg as 'HS256')
+      return
+    case 'usage':
+      for (let i = 0; i < (c.perCall ?? 1); i++) {
+        counted += 1
+        usage.count({ identity: identities[counted % identities.length]!, routeId: counted % 2 ? 'hello' : 'echo', userAgent: 'bench-client/1.0' }, (p) => void p.catch(() => undefined))
+      }
       return
   }
 }
