@@ -71,7 +71,7 @@ export async function keySetChanged(c: Context, dependencies: KeySetChangeDepend
   let timer: ReturnType<typeof setTimeout> | undefined
   const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(() => resolve('waited'), dependencies.changeSyncWaitMs ?? CHANGE_SYNC_WAIT_MS)))
   const outcome = await Promise.race([syncing, waited])
-  clearTimeout(timer)
+  if (timer !== undefined) clearTimeout(timer)
   const state: KeySetChangeState = outcome === 'waited' ? 'pending' : outcome?.ok ? 'synced' : 'failed'
   // Read now, in this request, what the next one would otherwise read first.
   if (state === 'synced') await dependencies.keySet?.current(context).catch(() => undefined)
