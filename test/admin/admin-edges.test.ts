@@ -108,10 +108,18 @@ describe('paths the admin API does not have', () => {
     expect(await originSaw(marker)).toBe(false)
   })
 
-  it.each(['/__edgegw/%61dmin/v1/nope', '/__edgegw/admin/v1/%6eope', '/__edgegw/admin/v1/routes/'])('answers %s, an admin path however spelt, with the admin API’s 404', async (path) => {
+  it.each(['/__edgegw/%61dmin/v1/nope', '/__edgegw/admin/v1/%6eope', '/__edgegw/admin/v1/nope/'])('answers %s, an admin path however spelt, with the admin API’s 404', async (path) => {
     const res = await exports.default.fetch(`https://gw.example${path}`, { headers: { 'x-auth-token': env.ADMIN_TOKEN! } })
     expect(res.status).toBe(404)
     expect(await res.json()).toMatchObject({ code: 'not_found' })
+  })
+
+  it('takes a known path with a trailing slash as that path (as Kong’s Admin API does), never as the gateway’s', async () => {
+    const [plain, slashed] = await Promise.all(
+      ['', '/'].map((end) => exports.default.fetch(`https://gw.example${ADMIN_PATH}/routes${end}`, { headers: { 'x-auth-token': env.ADMIN_TOKEN! } })),
+    )
+    expect(slashed!.status).toBe(200)
+    expect(await slashed!.json()).toEqual(await plain!.json())
   })
 
   it('asks for the credential before saying a path does not exist', async () => {
