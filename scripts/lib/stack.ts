@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Route } from '../../src/keyset/schema.js'
 import { RESERVED_PREFIX } from '../../src/keyset/validate-routes.js'
-import { buildCurlLines, type CurlLine } from './curl.js'
+import { buildCurlLines, edgegwExportLine, type CurlLine } from './curl.js'
 import { readLocalStackFixture, type LocalStackFixture } from './fixture.js'
 import { jsonApi } from './json-api.js'
 import { assertPortFree, StackError, type PortSpec } from './ports.js'
@@ -75,6 +75,8 @@ export interface RunningStack {
   routes: Route[]
   /** Calls derived from the real ports, secrets and routes. */
   curlLines: CurlLine[]
+  /** `export EDGEGW_URL=… EDGEGW_ADMIN_TOKEN=…`: the line that points `edgegw` at this stack. */
+  edgegwEnv: string
   /** Absolute paths of the state. */
   paths: { stateDir: string; secretsFile: string; kvDir: string; emulatorDir: string }
   /** What seeding did; `created` is empty on a restart. */
@@ -193,6 +195,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       secrets: final,
       routes: seeded.routes,
       curlLines,
+      edgegwEnv: edgegwExportLine(gateway.url, final.adminToken),
       paths,
       seeded,
       syncIntervalSeconds,
