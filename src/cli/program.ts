@@ -26,6 +26,7 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .showSuggestionAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .addOption(new Option('--url <url>', `the gateway's URL (env EDGEGW_URL; default ${DEFAULT_URL}, the local stack)`))
     .addOption(new Option('--token <token>', "the admin credential: the gateway's ADMIN_TOKEN or an IAM key secret with IAMManager (env EDGEGW_ADMIN_TOKEN, then SCW_SECRET_KEY)"))
     .addOption(new Option('--json', 'print results as JSON, for scripts'))
