@@ -27,6 +27,8 @@ export const STACK_ENV = {
   emulatorPort: { name: 'EDGEGW_EMULATOR_PORT', default: 8788 },
   stateDir: { name: 'EDGEGW_STATE_DIR', default: '.edgegw' },
   syncIntervalSeconds: { name: 'EDGEGW_SYNC_INTERVAL_SECONDS', default: 60 },
+  /** `npm start`'s KEYSET_MEMORY_TTL_SECONDS: short, so a change made with edgegw is served at once (startStack's own default is wrangler.toml's). */
+  memoryTtlSeconds: { name: 'EDGEGW_MEMORY_TTL_SECONDS', default: 2 },
 } as const
 
 /**
