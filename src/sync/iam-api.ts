@@ -103,9 +103,6 @@ export class IamApi {
   getApplication(applicationId: string): Promise<IamApplication> {
     return this.client.call('GET', `/iam/v1alpha1/applications/${encodeURIComponent(applicationId)}`, IamApplicationSchema)
   }
-  getUser(userId: string): Promise<IamUser> {
-    return this.client.call('GET', `/iam/v1alpha1/users/${encodeURIComponent(userId)}`, IamUserSchema)
-  }
   /** Updates an API key: `expires_at` ends a rotated key's overlap. */
   updateApiKey(accessKey: string, request: { expires_at?: string | null; description?: string }): Promise<IamApiKey> {
     return this.client.call('PATCH', `/iam/v1alpha1/api-keys/${encodeURIComponent(accessKey)}`, IamApiKeySchema, request)
