@@ -5,7 +5,6 @@
 import type { Context, Hono } from 'hono'
 import * as v from 'valibot'
 import { ConsumerSchema } from '../keyset/jwt-schema.js'
-import { toBase64url } from '../keyset/secret-box.js'
 import { ConsumerRegistry, RegistryConflictError, type ConsumerEntry, type JwtCredentialEntry } from '../sync/consumer-registry.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import type { AdminDependencies } from './admin-api.js'
@@ -43,7 +42,14 @@ export function credentialJson(credential: JwtCredentialEntry) {
     algorithm: credential.algorithm,
     ...(credential.publicKeyPem ? { rsa_public_key: credential.publicKeyPem } : {}),
     created_at: credential.createdAt,
+    /** Set by a rotation: from the first sync after it, tokens naming this credential are refused. */
+    expires_at: credential.expiresAt ?? null,
   }
+}
+
+/** A generated secret in the answer that made it: the only time it is shown. */
+export function generatedSecretJson(secret: string) {
+  return { secret, secret_encoding: 'utf-8', note: 'The secret is shown once: sign with exactly this string as the HMAC key (its UTF-8 bytes). The gateway keeps it sealed and never returns it again.' }
 }
 
 /** Adds the consumer and JWT credential endpoints to the admin app. */
@@ -111,9 +117,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     return c.json(
       {
         ...credentialJson(credential),
-        ...(prepared.secret
-          ? { secret: toBase64url(prepared.secret), secret_encoding: 'base64url', note: 'The secret is shown once: the gateway keeps it sealed and never returns it again.' }
-          : {}),
+        ...(prepared.secret === undefined ? {} : generatedSecretJson(prepared.secret)),
       },
       201,
     )
