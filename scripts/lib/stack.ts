@@ -169,6 +169,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         // Miniflare fills CF-Connecting-IP from the connection only when the client sent
         // none, so here it is the client's to choose: no header names the client's address.
         CLIENT_IP_HEADER: 'none',
+        // Routes made from a name (edgegw route add --target function:hello) go where the seeded ones do.
+        TARGET_URL_TEMPLATE: `${emulator.url}/platform/{product}/{id}`,
         ...(options.memoryTtlSeconds !== undefined ? { KEYSET_MEMORY_TTL_SECONDS: String(options.memoryTtlSeconds) } : {}),
         ...(options.iamApi ? { IAM_API_TIMEOUT_MS: String(options.iamApi.timeoutMs), IAM_API_ATTEMPTS: String(options.iamApi.attempts) } : {}),
       },

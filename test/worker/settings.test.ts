@@ -18,6 +18,7 @@ describe('readSettings', () => {
       legacyTokens: { brownouts: [] },
       clientIpHeader: 'cf-connecting-ip',
       allowInsecureLoopbackOrigins: false,
+      targetUrlTemplate: 'https://{domain_name}',
     })
   })
 
@@ -26,6 +27,7 @@ describe('readSettings', () => {
     [{ CLIENT_IP_HEADER: 'none' }, { clientIpHeader: null }],
     [{ CLIENT_IP_HEADER: '' }, { clientIpHeader: 'cf-connecting-ip' }],
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true' }, { allowInsecureLoopbackOrigins: true }],
+    [{ TARGET_URL_TEMPLATE: 'http://127.0.0.1:8788/platform/{product}/{id}' }, { targetUrlTemplate: 'http://127.0.0.1:8788/platform/{product}/{id}' }],
   ])('reads %o', (vars, expected) => {
     expect(readSettings(env(vars))).toMatchObject(expected)
   })
@@ -38,6 +40,9 @@ describe('readSettings', () => {
     [{ IAM_API_URL: 'ftp://iam' }, 'IAM_API_URL', /IAM_API_URL must be an http\(s\) URL/],
     [{ ACCESS_LOG: 'verbose' }, 'ACCESS_LOG', /ACCESS_LOG must be "all", "refusals" or "off"/],
     [{ CLIENT_IP_HEADER: 'x real ip' }, 'CLIENT_IP_HEADER', /CLIENT_IP_HEADER must be a header name or "none"/],
+    [{ TARGET_URL_TEMPLATE: 'https://{host}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL using only/],
+    [{ TARGET_URL_TEMPLATE: 'ftp://{domain_name}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],
+    [{ TARGET_URL_TEMPLATE: '{domain_name}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'yes' }, 'ALLOW_INSECURE_LOOPBACK_ORIGINS', /ALLOW_INSECURE_LOOPBACK_ORIGINS must be "true" or "false"/],
     [{ LEGACY_BROWNOUTS: 'tomorrow' }, 'LEGACY_BROWNOUTS', /LEGACY_BROWNOUTS must be a JSON array/],
     [{ LEGACY_SUNSET_AT: 'next year' }, 'LEGACY_SUNSET_AT', /LEGACY_SUNSET_AT must be an ISO 8601 timestamp/],
