@@ -1,9 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import * as v from 'valibot'
-import { RouteAuthSchema } from '../keyset/jwt-schema.js'
-import { RouteSchema, TargetSchema, type Route } from '../keyset/schema.js'
-import { RESERVED_PREFIX, assertSecureTargets, assertValidRoutes } from '../keyset/validate-routes.js'
+import { RESERVED_PREFIX } from '../keyset/validate-routes.js'
 import { readManifest, type KeySetKvWriter } from '../keyset/writer.js'
 import { requestIdOf } from '../middleware/edge-auth.js'
 import { ApiCallError } from '../sync/api-error.js'
@@ -13,11 +10,12 @@ import type { Registry, RegistryKv } from '../sync/registry.js'
 import type { ServerlessApi } from '../sync/serverless-api.js'
 import type { SyncOutcome } from '../sync/run-sync.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
-import { AdminError, parseBody, problem } from './admin-http.js'
+import { AdminError, problem } from './admin-http.js'
 import { auditTo, consoleAdminLog, type AdminLog } from './audit-log.js'
 import { captureRoutes } from './capture-api.js'
 import { consumerRoutes } from './consumers-api.js'
 import { oidcIssuerRoutes } from './oidc-issuers-api.js'
+import { routeRoutes } from './routes-api.js'
 
 /** What the admin API works with, built per request from the Worker's env. */
 export interface AdminDependencies {
@@ -54,14 +52,6 @@ export interface AdminApiOptions {
 
 /** Where the admin API lives; routes may not claim it. */
 export const ADMIN_PREFIX = `${RESERVED_PREFIX}/admin/v1`
-
-/** The largest `PUT /routes` body, in bytes (1 MiB: some 3,000 routes); every other body is capped at 64 KiB. */
-export const ROUTES_BODY_MAX_BYTES = 1024 * 1024
-
-// Strict at every level: a typo ("alowGroups") is refused instead of dropping the allow-list.
-const RoutesBody = v.strictObject({
-  routes: v.array(v.strictObject({ ...RouteSchema.entries, target: v.strictObject(TargetSchema.entries), auth: v.optional(v.strictObject(RouteAuthSchema.entries), {}) }), 'expected an array of routes'),
-})
 
 /**
  * The admin API the `edgegw` CLI uses (docs/admin-api.md): status and sync, API
@@ -110,21 +100,7 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
 
   captureRoutes(app, dependencies, audit)
 
-  app.get('/routes', async (c) => c.json({ routes: await dependencies(c).registry.routes() }))
-
-  app.put('/routes', async (c) => {
-    const body = await parseBody(c, RoutesBody, { maxBytes: ROUTES_BODY_MAX_BYTES })
-    try {
-      assertValidRoutes(body.routes)
-      assertSecureTargets(body.routes, { allowInsecureLoopbackOrigins: dependencies(c).allowInsecureLoopbackOrigins ?? false })
-    } catch (error) {
-      throw new AdminError(400, 'invalid_body', (error as Error).message)
-    }
-    await dependencies(c).registry.saveRoutes(body.routes as Route[])
-    audit(c, 'routes.replace', 'routes')
-    return c.json({ routes: body.routes.length, note: 'Routes take effect after the next sync.' })
-  })
-
+  routeRoutes(app, dependencies, audit)
   consumerRoutes(app, dependencies, audit)
   oidcIssuerRoutes(app, dependencies, audit)
 
