@@ -58,6 +58,16 @@ function buildApp(settings: GatewaySettings): App {
           credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
           sync: () => syncFromEnv(env, settings),
           allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
+          targetUrlTemplate: settings.targetUrlTemplate,
+          doctor: {
+            settings,
+            secrets: {
+              ORIGIN_AUTH_TOKEN: Boolean(env.ORIGIN_AUTH_TOKEN),
+              ADMIN_TOKEN: Boolean(env.ADMIN_TOKEN),
+              IAM_API_TOKEN: Boolean(env.IAM_API_TOKEN),
+              CREDENTIAL_ENCRYPTION_KEY: (env.CREDENTIAL_ENCRYPTION_KEY ?? '').length >= 32,
+            },
+          },
         }
       },
       { auth },

@@ -12,9 +12,13 @@ import type { SyncOutcome } from '../sync/run-sync.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { AdminError, problem } from './admin-http.js'
 import { auditTo, consoleAdminLog, type AdminLog } from './audit-log.js'
+import { apiKeyRoutes } from './api-keys-api.js'
 import { captureRoutes } from './capture-api.js'
 import { consumerRoutes } from './consumers-api.js'
+import { doctorRoutes, type DoctorInputs } from './doctor-api.js'
+import { jwtCredentialRoutes } from './jwt-credentials-api.js'
 import { oidcIssuerRoutes } from './oidc-issuers-api.js'
+import { resourceRoutes } from './resources-api.js'
 import { routeRoutes } from './routes-api.js'
 
 /** What the admin API works with, built per request from the Worker's env. */
@@ -39,6 +43,10 @@ export interface AdminDependencies {
   sync: () => Promise<SyncOutcome>
   /** `ALLOW_INSECURE_LOOPBACK_ORIGINS`: routes may send private requests to `http://` loopback origins. Default `false`. */
   allowInsecureLoopbackOrigins?: boolean
+  /** `TARGET_URL_TEMPLATE`: where a route to a function or container found by name forwards to. Default `https://{domain_name}`. */
+  targetUrlTemplate?: string
+  /** What `GET /doctor` reports on besides IAM and the key set: the settings and which secrets are set. Absent: those checks say so. */
+  doctor?: DoctorInputs
   clock?: () => number
 }
 
@@ -99,10 +107,13 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
   })
 
   captureRoutes(app, dependencies, audit)
-
+  apiKeyRoutes(app, dependencies, audit)
   routeRoutes(app, dependencies, audit)
+  resourceRoutes(app, dependencies)
   consumerRoutes(app, dependencies, audit)
+  jwtCredentialRoutes(app, dependencies, audit)
   oidcIssuerRoutes(app, dependencies, audit)
+  doctorRoutes(app, dependencies)
 
   // Last: any other path under the prefix is the admin API's 404, never the gateway's.
   app.all('*', () => {

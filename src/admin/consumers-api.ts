@@ -1,6 +1,6 @@
 /**
- * Consumers and their JWT credentials at the admin API (Kong's `/consumers`
- * and `/consumers/{consumer}/jwt`). docs/consumers.md describes each endpoint.
+ * Consumers at the admin API (Kong's `/consumers`), and how consumers and their
+ * JWT credentials look on the wire. docs/consumers.md describes each endpoint.
  */
 import type { Context, Hono } from 'hono'
 import * as v from 'valibot'
@@ -10,7 +10,6 @@ import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import type { AdminDependencies } from './admin-api.js'
 import { idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
-import { JwtCredentialBody, prepareCredential } from './jwt-credential-input.js'
 
 const GroupName = ConsumerSchema.entries.groups.wrapped.item
 const Groups = v.pipe(
@@ -52,16 +51,22 @@ export function generatedSecretJson(secret: string) {
   return { secret, secret_encoding: 'utf-8', note: 'The secret is shown once: sign with exactly this string as the HMAC key (its UTF-8 bytes). The gateway keeps it sealed and never returns it again.' }
 }
 
-/** Adds the consumer and JWT credential endpoints to the admin app. */
+/**
+ * The consumer `{consumer}` names (an id, or a username).
+ * @throws {AdminError} 400 `invalid_id`; 404 `consumer_not_found`.
+ */
+export async function consumerOfPath(c: Context, registry: ConsumerRegistry): Promise<ConsumerEntry> {
+  const consumer = await registry.findConsumer(pathId(c, 'consumer', 'consumer', idRules.consumer))
+  if (!consumer) throw new AdminError(404, 'consumer_not_found', 'no consumer has this id or username')
+  return consumer
+}
+
+/** Adds the consumer endpoints to the admin app (their JWT credentials: jwt-credentials-api.ts). */
 export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
   const registryOf = (c: Context) => new ConsumerRegistry(dependencies(c).kv)
   /** Consumer changes reach the key set with the next sync: start one now, in the background. */
   const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
-  const consumerOr404 = async (c: Context): Promise<ConsumerEntry> => {
-    const consumer = await registryOf(c).findConsumer(pathId(c, 'consumer', 'consumer', idRules.consumer))
-    if (!consumer) throw new AdminError(404, 'consumer_not_found', 'no consumer has this id or username')
-    return consumer
-  }
+  const consumerOr404 = (c: Context) => consumerOfPath(c, registryOf(c))
 
   app.post('/consumers', async (c) => {
     const body = await parseBody(c, ConsumerBody)
@@ -104,52 +109,10 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     syncSoon(c)
     return c.json(consumerJson(consumer))
   })
-
-  app.post('/consumers/:consumer/jwt', async (c) => {
-    const body = await parseBody(c, JwtCredentialBody)
-    const deps = dependencies(c)
-    const consumer = await consumerOr404(c)
-    const prepared = await prepareCredential(body, { consumerId: consumer.id, encryptionKey: deps.credentialEncryptionKey, createdAt: isoNow(deps.clock) })
-    const credential = await conflictsAs409(() => registryOf(c).createCredential(prepared.entry))
-    audit(c, 'jwt_credential.create', credential.id)
-    syncSoon(c)
-    c.header('cache-control', 'no-store')
-    return c.json(
-      {
-        ...credentialJson(credential),
-        ...(prepared.secret === undefined ? {} : generatedSecretJson(prepared.secret)),
-      },
-      201,
-    )
-  })
-
-  app.get('/consumers/:consumer/jwt', async (c) => {
-    const consumer = await consumerOr404(c)
-    return c.json({ data: (await registryOf(c).credentialsOf(consumer.id)).map(credentialJson) })
-  })
-
-  app.get('/consumers/:consumer/jwt/:credential', async (c) => {
-    const consumer = await consumerOr404(c)
-    const credential = await registryOf(c).findCredential(consumer.id, credentialParam(c))
-    if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
-    return c.json(credentialJson(credential))
-  })
-
-  app.delete('/consumers/:consumer/jwt/:credential', async (c) => {
-    const consumer = await consumerOr404(c)
-    const registry = registryOf(c)
-    const credential = await registry.findCredential(consumer.id, credentialParam(c))
-    if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
-    await registry.deleteCredential(credential)
-    audit(c, 'jwt_credential.delete', credential.id)
-    syncSoon(c)
-    return c.body(null, 204)
-  })
 }
 
-const credentialParam = (c: Context): string => pathId(c, 'credential', 'credential', idRules.credential)
-
-async function conflictsAs409<T>(create: () => Promise<T>): Promise<T> {
+/** A registry write; a username, custom id or key another record holds is 409 (`consumer_exists`, `credential_exists`). */
+export async function conflictsAs409<T>(create: () => Promise<T>): Promise<T> {
   try {
     return await create()
   } catch (error) {
