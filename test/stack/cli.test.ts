@@ -104,7 +104,7 @@ describe('IAM API keys', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(overlapEnds)
     expect(after.value.status).toBe(401)
     expect(JSON.parse(after.value.text)).toMatchObject({ code: 'api_key_expired' })
-    expect(after.value.headers.get('www-authenticate')).toBe('Bearer realm="edge-auth-gateway", error="invalid_token", error_description="The access token expired"')
+    expect(after.value.headers.get('www-authenticate')).toBe('Bearer realm="edge-auth-gateway", error="invalid_token", error_description="The API key has expired."')
     expect((await through(t.stack, '/hello', rotated.secret_key)).status).toBe(200)
   })
 
