@@ -1,68 +1,19 @@
 import { env } from 'cloudflare:workers'
-import { Hono } from 'hono'
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { adminApi } from '../../src/admin/admin-api.js'
-import { adminAuth } from '../../src/admin/admin-auth.js'
 import { createGateway } from '../../src/gateway.js'
 import { KvKeySetStore } from '../../src/keyset/kv-store.js'
-import { ApiClient } from '../../src/sync/api-client.js'
-import { IamApi } from '../../src/sync/iam-api.js'
-import { Registry, registryKeys } from '../../src/sync/registry.js'
-import { runSync } from '../../src/sync/run-sync.js'
-import { ServerlessApi } from '../../src/sync/serverless-api.js'
+import { registryKeys } from '../../src/sync/registry.js'
 import { clearKv } from '../support/admin-api.js'
+import { emulator, emulatorAdmin, emulatorOrganization } from '../support/emulator-admin.js'
 import { newMarker, originSaw } from '../support/origin.js'
 
 // Listing, rotating and revoking API keys against a real IAM API (the emulator over HTTP).
 
-const ADMIN_TOKEN = 'api-keys-tests-admin-token-71c2'
 const REALM = 'Bearer realm="edge-auth-gateway"'
 
 let org: string
-let pending: Promise<unknown>[] = []
-const ctx = { waitUntil: (p: Promise<unknown>) => void pending.push(p), passThroughOnException() {}, props: {} } as unknown as ExecutionContext
-const client = (token: string) => new ApiClient({ baseUrl: env.EMULATOR_URL, token, attempts: 1 })
-
-const emulator = async <T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-  const res = await fetch(`${env.EMULATOR_URL}${path}`, {
-    method,
-    headers: { 'x-auth-token': env.EMULATOR_ADMIN_SECRET, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T }
-}
-
-function admin() {
-  const iam = new IamApi(client(env.EMULATOR_ADMIN_SECRET))
-  const serverless = new ServerlessApi(client(env.EMULATOR_ADMIN_SECRET), 'fr-par')
-  const auth = adminAuth({ keySet: () => new KvKeySetStore(env.KEYSET), bootstrapToken: () => ADMIN_TOKEN, organizationId: () => org, realm: 'edge-auth-gateway' })
-  const app = new Hono()
-  app.route(
-    '/admin',
-    adminApi(
-      () => ({
-        kv: env.KEYSET,
-        registry: new Registry(env.KEYSET),
-        iam,
-        serverless,
-        organizationId: org,
-        iamAs: (secret: string) => new IamApi(client(secret)),
-        sync: () => runSync({ kv: env.KEYSET, apis: { iam, serverless, organizationId: org } }),
-        allowInsecureLoopbackOrigins: true,
-      }),
-      { auth },
-    ),
-  )
-  return app
-}
-
-async function call(method: string, path: string, body?: unknown) {
-  const res = await admin().request(`https://gw.example/admin${path}`, { method, headers: { 'x-auth-token': ADMIN_TOKEN, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, env, ctx)
-  const text = await res.text()
-  await Promise.allSettled(pending.splice(0))
-  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as any, text }
-}
+let call: ReturnType<typeof emulatorAdmin>['call']
+let ctx: ExecutionContext
 
 /** A request at a gateway reading the key set afresh, at `now`. */
 async function atGateway(secret: string, now = Date.now()) {
@@ -94,7 +45,8 @@ async function application(): Promise<{ id: string; name: string }> {
 }
 
 beforeAll(async () => {
-  org = (await emulator('GET', '/emulator/info')).body.organization_id
+  org = await emulatorOrganization()
+  ;({ call, ctx } = emulatorAdmin(org))
 })
 
 beforeEach(async () => {
