@@ -20,6 +20,8 @@ import { jwtCredentialRoutes } from './jwt-credentials-api.js'
 import { oidcIssuerRoutes } from './oidc-issuers-api.js'
 import { resourceRoutes } from './resources-api.js'
 import { routeRoutes } from './routes-api.js'
+import { buildOpenApi } from './openapi.js'
+import { ADMIN_OPERATIONS } from './openapi-operations.js'
 
 /** What the admin API works with, built per request from the Worker's env. */
 export interface AdminDependencies {
@@ -114,6 +116,14 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
   jwtCredentialRoutes(app, dependencies, audit)
   oidcIssuerRoutes(app, dependencies, audit)
   doctorRoutes(app, dependencies)
+
+  let description: Record<string, unknown> | undefined
+  app.get('/openapi.json', (c) => {
+    // Built once per isolate, from the schemas; the server is where this request came.
+    description ??= buildOpenApi(ADMIN_OPERATIONS, { version: '1.0.0', serverUrl: '/' })
+    const url = new URL(c.req.url)
+    return c.json({ ...description, servers: [{ url: `${url.origin}${url.pathname.replace(/\/openapi\.json$/, '')}` }] })
+  })
 
   // Last: any other path under the prefix is the admin API's 404, never the gateway's.
   app.all('*', () => {

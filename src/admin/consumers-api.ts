@@ -24,8 +24,10 @@ const Text = v.pipe(
   v.regex(/^[^\p{Cc}]+$/u, 'no control characters'),
 )
 
-const ConsumerBody = v.strictObject({ username: Text, custom_id: v.optional(Text), groups: v.optional(Groups, []) })
-const GroupsBody = v.strictObject({ groups: Groups })
+/** A request body of the admin API (also in its OpenAPI description). */
+export const ConsumerBody = v.strictObject({ username: Text, custom_id: v.optional(Text), groups: v.optional(Groups, []) })
+/** A request body of the admin API (also in its OpenAPI description). */
+export const GroupsBody = v.strictObject({ groups: Groups })
 
 /** A consumer on the wire (Kong's field names; times RFC 3339). */
 export function consumerJson(consumer: ConsumerEntry) {
