@@ -4,6 +4,7 @@
  * signed by a client library with the printed values), key rotation with an
  * overlap, revocation, jwt rotation, `--json` of every list command, exit codes.
  */
+import { Validator } from '@seriousme/openapi-schema-validator'
 import jwt from 'jsonwebtoken'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -199,7 +200,6 @@ describe('--json of every list command, parsed', () => {
 describe('exit codes', () => {
   it.each([
     [['consumer', 'rm', 'nobody', '--yes'], 1, /^edgegw: consumer_not_found: no consumer has this id or username\n$/],
-    [['route', 'add', '/app', '--target', 'function:hello'], 1, /^edgegw: route_exists: /],
     [['route', 'add', '/nowhere', '--target', 'function:no-such-function'], 1, /^edgegw: resource_not_found: no function "no-such-function"/],
     [['route', 'show', 'nope'], 1, /^edgegw: route_not_found: /],
     [['key', 'rotate', 'SCW00000000000000000', '--overlap', '1d'], 1, /^edgegw: (upstream_refused|api_key_not_found): /],
@@ -211,17 +211,32 @@ describe('exit codes', () => {
     expect(run.stderr).toMatch(stderr)
   })
 
+  it('a route id that exists: 1, route_exists, and the route is unchanged', async () => {
+    await edgegwOk(t.stack, ['route', 'add', '/twice', '--target', 'container:echo', '--api-key'])
+    const again = await edgegw(t.stack, ['route', 'add', '/twice', '--target', 'function:hello'])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toMatch(/^edgegw: route_exists: id: a route with this id exists/)
+    expect(JSON.parse(await edgegwOk(t.stack, ['route', 'show', 'twice', '--json']))).toMatchObject({ target: { kind: 'container', resourceName: 'echo' } })
+  })
+
   it('a wrong admin token: 1, the gateway\'s code, and the token is nowhere in the output', async () => {
     const wrong = 'not-the-admin-token-3b1f0e'
     const run = await edgegw(t.stack, ['route', 'ls'], { env: { EDGEGW_ADMIN_TOKEN: wrong } })
     expect(run.code).toBe(1)
-    expect(run.stderr).toMatch(/^edgegw: credentials_malformed|^edgegw: credentials_unsupported|^edgegw: api_key_unknown/)
+    expect(run.stderr).toMatch(/^edgegw: token_invalid: .*; check the admin token \(--token, EDGEGW_ADMIN_TOKEN or SCW_SECRET_KEY\)\n$/)
     expect(run.stdout + run.stderr).not.toContain(wrong)
   })
 
-  it('an IAM key secret with IAMManager works as the admin credential, from SCW_SECRET_KEY', async () => {
-    const run = await edgegw(t.stack, ['route', 'ls', '--json'], { env: { EDGEGW_ADMIN_TOKEN: undefined, SCW_SECRET_KEY: t.stack.secrets.apiKeys.gateway!.secretKey } })
+  it('an IAM key secret whose bearer holds IAMManager works as the admin credential, from SCW_SECRET_KEY; one without is refused (1, permission_denied)', async () => {
+    // Minted through the gateway (which captures its digest) for the application holding IAMManager.
+    const manager = JSON.parse(await edgegwOk(t.stack, ['key', 'mint', t.stack.fixture.applications.gateway.name, '--json'])) as { secret_key: string }
+    const run = await edgegw(t.stack, ['route', 'ls', '--json'], { env: { EDGEGW_ADMIN_TOKEN: undefined, SCW_SECRET_KEY: manager.secret_key } })
     expect(run.code).toBe(0)
+    expect(JSON.parse(run.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'hello' })]))
+    const demo = await edgegw(t.stack, ['route', 'ls'], { env: { EDGEGW_ADMIN_TOKEN: undefined, SCW_SECRET_KEY: t.stack.secrets.apiKeys.demo!.secretKey } })
+    expect(demo.code).toBe(1)
+    expect(demo.stderr).toMatch(/^edgegw: permission_denied: /)
+    expect(demo.stdout + demo.stderr).not.toContain(t.stack.secrets.apiKeys.demo!.secretKey)
   })
 })
 
@@ -238,5 +253,20 @@ describe('npm start', () => {
     const lines = run.stdout.trimEnd().split('\n')
     expect(lines.every((line) => line.startsWith('ok  '))).toBe(true)
     expect(lines.map((line) => line.slice(6).split(/ {2,}/)[0])).toEqual(expect.arrayContaining(['admin credential', 'settings', 'secrets', 'IAM reachable', 'key set fresh', 'Cron']))
+  })
+})
+
+describe("the admin API's OpenAPI description", () => {
+  it('GET /openapi.json of the running gateway is a valid OpenAPI 3.1 document (@seriousme/openapi-schema-validator)', async () => {
+    const res = await fetch(`${t.stack.adminUrl}/openapi.json`, { headers: { 'x-auth-token': t.stack.secrets.adminToken } })
+    expect(res.status).toBe(200)
+    const document = (await res.json()) as { openapi: string; servers: { url: string }[] }
+    expect(document.openapi).toBe('3.1.0')
+    expect(document.servers).toEqual([{ url: t.stack.adminUrl }])
+    const validator = new Validator()
+    const result = await validator.validate(document as never)
+    expect(result.errors ?? []).toEqual([])
+    expect(result.valid).toBe(true)
+    expect(validator.version).toBe('3.1')
   })
 })

@@ -13,7 +13,8 @@ import { examples, isUuid, oneOf, seg } from '../lib/options.js'
 import type { Io } from '../lib/output.js'
 import { readSecretFromStdin, withSecretFile } from '../lib/secrets.js'
 import type { Column } from '../lib/table.js'
-import type { ApiKeyJson, MintedKeyJson, SyncOutcomeJson } from '../lib/wire.js'
+import { syncNow } from '../lib/sync.js'
+import type { ApiKeyJson, MintedKeyJson } from '../lib/wire.js'
 
 const KINDS = ['personal', 'ci', 'service'] as const
 const ACCESS_KEY = /^SCW[0-9A-Z]{17}$/
@@ -103,8 +104,13 @@ export function registerKey(program: Command, io: Io): void {
     .argument('<access key>', 'the key\'s access key (SCW…)')
     .option('--kind <kind>', `the key's kind: ${KINDS.join(', ')}`)
     .option('--secret-from <file>', 'read the secret key from this file instead of stdin')
-    .addHelpText('after', examples('printf %s "$SCW_SECRET" | edgegw key register SCWXXXXXXXXXXXXXXXXX --kind ci', 'edgegw key register SCWXXXXXXXXXXXXXXXXX --secret-from ci.key'))
-    .action(async (accessKey: string, options: { kind?: string; secretFrom?: string }, command: Command) => {
+    .option('--replace', 'replace a different digest captured before for this key')
+    .addHelpText(
+      'after',
+      examples('printf %s "$SCW_SECRET" | edgegw key register SCWXXXXXXXXXXXXXXXXX --kind ci', 'edgegw key register SCWXXXXXXXXXXXXXXXXX --secret-from ci.key') +
+        "\nThe gateway checks the secret against IAM (it must be this key's, live) and refuses keys of the owner or with IAMManager.\n",
+    )
+    .action(async (accessKey: string, options: { kind?: string; secretFrom?: string; replace?: boolean }, command: Command) => {
       const ctx = contextOf(command, io)
       checkAccessKey(accessKey)
       const kind = options.kind === undefined ? undefined : oneOf(options.kind, KINDS, '--kind')
@@ -113,10 +119,10 @@ export function registerKey(program: Command, io: Io): void {
             throw new UsageError(`--secret-from: cannot read ${options.secretFrom} (${error.code ?? 'error'})`)
           })).trim()
         : await readSecretFromStdin(io.stdin, 'the secret key')
-      await ctx.client.call('POST', '/api-keys/register', { body: { access_key: accessKey, secret_key: secret, ...(kind ? { kind } : {}) } })
-      const outcome = await ctx.client.call<SyncOutcomeJson>('POST', '/sync', { body: {} }).catch(() => undefined)
-      if (ctx.out.json) return ctx.out.writeJson({ access_key: accessKey, registered: true, synced: outcome?.body.ok ?? false })
-      ctx.out.write(`Key ${accessKey} registered: the gateway keeps the digest of its secret, never the secret.`)
+      const { body } = await ctx.client.call<{ replaced: boolean }>('POST', '/api-keys/register', { body: { access_key: accessKey, secret_key: secret, ...(kind ? { kind } : {}), ...(options.replace ? { replace: true } : {}) } })
+      await syncNow(ctx)
+      if (ctx.out.json) return ctx.out.writeJson({ access_key: accessKey, registered: true, replaced: body.replaced })
+      ctx.out.write(`Key ${accessKey} registered${body.replaced ? ' (the digest captured before is replaced)' : ''}: the gateway keeps the digest of its secret, never the secret.`)
     })
 
   key
@@ -159,14 +165,17 @@ export function registerKey(program: Command, io: Io): void {
       const rotated = await withSecretFile(
         options.secretFile,
         async () =>
-          (await ctx.client.call<MintedKeyJson & { previous: { access_key: string; expires_at: string } }>('POST', `/api-keys/${seg(accessKey)}/rotate`, {
+          (await ctx.client.call<MintedKeyJson & { previous: { access_key: string; expires_at: string | null; error?: string }; sync: { ok: boolean; error: string | null } }>('POST', `/api-keys/${seg(accessKey)}/rotate`, {
             body: { overlap_seconds: overlapSeconds, ...(expiresAt ? { expires_at: expiresAt } : {}) },
           })).body,
         (k) => k.secret_key,
       )
-      const { previous, ...minted } = rotated
-      printMinted(ctx, minted, options.secretFile, { previous })
-      if (!ctx.out.json) ctx.out.note(`The previous key ${previous.access_key} keeps working until ${previous.expires_at} (${formatRelative(previous.expires_at, io.now())}), then is refused.`)
+      const { previous, sync, ...minted } = rotated
+      printMinted(ctx, minted, options.secretFile, { previous, sync })
+      // The new key exists either way: it is printed first, then what went wrong.
+      if (previous.error) throw new GatewayError(502, 'rotation_incomplete', `${previous.error}; the previous key ${previous.access_key} does not expire: set its expiry in IAM, or edgegw key revoke it`)
+      if (!ctx.out.json && previous.expires_at) ctx.out.note(`The previous key ${previous.access_key} keeps working until ${previous.expires_at} (${formatRelative(previous.expires_at, io.now())}), then is refused.`)
+      if (!sync.ok) throw new GatewayError(502, 'sync_failed', `the new key works at the edge after the next successful sync (${sync.error ?? 'see edgegw status'})`)
     })
 
   key
@@ -179,9 +188,9 @@ export function registerKey(program: Command, io: Io): void {
       const ctx = contextOf(command, io)
       checkAccessKey(accessKey)
       if (!(await confirmed(io, `Revoke ${accessKey}? It is deleted in IAM and refused at the edge`, options.yes))) return ctx.out.note('Nothing revoked.')
-      const { body } = await ctx.client.call<{ access_key: string; deleted: boolean; sync: { ok: boolean; error?: string | null } }>('DELETE', `/api-keys/${seg(accessKey)}`)
+      const { body } = await ctx.client.call<{ access_key: string; deleted: boolean; capture_forgotten: boolean; sync: { ok: boolean; error?: string | null } }>('DELETE', `/api-keys/${seg(accessKey)}`)
       if (ctx.out.json) ctx.out.writeJson(body)
-      else ctx.out.write(`Key ${accessKey} deleted in IAM${body.sync.ok ? ' and removed from the key set' : ''}.`)
+      else ctx.out.write(`Key ${accessKey} ${body.deleted ? 'deleted in IAM' : 'was already gone from IAM; its captured digest is forgotten'}${body.sync.ok ? ' and removed from the key set' : ''}.`)
       if (!body.sync.ok) throw new GatewayError(502, 'sync_failed', `${accessKey} is deleted in IAM, but the sync failed (${body.sync.error ?? 'see edgegw status'}): the edge refuses it after the next successful sync`)
     })
 }
