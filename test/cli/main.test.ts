@@ -248,3 +248,64 @@ describe('--secret-file', () => {
     }
   })
 })
+
+describe('route add: the body it sends', () => {
+  const PROJECT = '2bbb09a6-9600-44d8-bde8-a88e3a03a2f2'
+
+  it('a URL the gateway cannot look up (no IAM): --project says what it is; flags become accept, methods, cors, stripPath', async () => {
+    const peer = await adminPeer((req, res) => {
+      if (req.url.startsWith('/__edgegw/admin/v1/resources')) return json(res, 503, { code: 'not_configured', detail: 'IAM is not configured' }, 'application/problem+json')
+      json(res, 201, JSON.parse(req.body))
+    })
+    try {
+      const result = await run(['route', 'add', '/v1/app', '--target', 'https://app.example/fn', '--project', PROJECT, '--jwt', '--api-key', '--oidc', 'corp', '-m', 'get,post', '--cors', 'https://a.example', '--no-strip-path', '--anonymous', 'visitor', '--no-sync'], { env: env(peer.url) })
+      expect(result.code).toBe(0)
+      const sent = peer.received.find((r) => r.method === 'POST')!
+      expect(JSON.parse(sent.body)).toEqual({
+        id: 'v1-app',
+        paths: ['/v1/app'],
+        methods: ['GET', 'POST'],
+        stripPath: false,
+        target: { url: 'https://app.example/fn', kind: 'function', projectId: PROJECT, privacy: 'private' },
+        auth: { accept: ['api-key', 'consumer-jwt', 'oidc-jwt'], oidcIssuers: ['corp'], anonymousConsumer: 'visitor' },
+        cors: { origins: ['https://a.example'] },
+      })
+      expect(result.stdout.split('\n')[1]).toMatch(/^v1-app +\/v1\/app +https:\/\/app\.example\/fn +GET,POST +api-key,consumer-jwt,oidc-jwt \(oidc: corp\), anonymous allowed$/)
+      expect(result.stderr).toContain('Not synced (--no-sync)')
+      expect(peer.received.some((r) => r.url.endsWith('/sync'))).toBe(false)
+    } finally {
+      await peer.close()
+    }
+  })
+
+  it('a URL neither known nor with --project: exit 2, nothing created', async () => {
+    const peer = await adminPeer((_req, res) => json(res, 200, { data: [] }))
+    try {
+      const result = await run(['route', 'add', '/x', '--target', 'https://x.example'], { env: env(peer.url) })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(/the gateway knows no function or container at https:\/\/x\.example; pass --project/)
+      expect(peer.received.map((r) => r.method)).toEqual(['GET'])
+    } finally {
+      await peer.close()
+    }
+  })
+
+  it('function:<name> matching two functions: exit 1, the candidates named; <namespace>/<name> picks one', async () => {
+    const resource = (namespace: string, id: string) => ({ kind: 'function', id, name: 'api', namespace_id: `ns-${namespace}`, namespace_name: namespace, project_id: PROJECT, privacy: 'private', target: { url: `https://${namespace}-api.example`, kind: 'function', projectId: PROJECT, privacy: 'private', resourceName: 'api' } })
+    const peer = await adminPeer((req, res) => {
+      if (req.url.startsWith('/__edgegw/admin/v1/resources')) return json(res, 200, { data: [resource('blue', 'id-blue'), resource('green', 'id-green')] })
+      if (req.url.endsWith('/sync')) return json(res, 200, { ok: true, changed: true, status: {} })
+      json(res, 201, JSON.parse(req.body))
+    })
+    try {
+      const ambiguous = await run(['route', 'add', '/api', '--target', 'function:api'], { env: env(peer.url) })
+      expect(ambiguous.code).toBe(1)
+      expect(ambiguous.stderr).toBe('edgegw: resource_ambiguous: several functions are named "api": use one of function:blue/api (id-blue), function:green/api (id-green)\n')
+      const picked = await run(['route', 'add', '/api', '--target', 'function:green/api', '--json'], { env: env(peer.url) })
+      expect(picked.code).toBe(0)
+      expect(JSON.parse(picked.stdout).target.url).toBe('https://green-api.example')
+    } finally {
+      await peer.close()
+    }
+  })
+})

@@ -45,8 +45,15 @@ export async function resolveTarget(client: AdminClient, spec: string, options: 
     } catch {
       throw new UsageError(`--target: ${JSON.stringify(spec)} is not a URL`)
     }
-    const { body } = await client.call<{ data: ResourceJson[] }>('GET', '/resources', { query: { url: spec } })
-    if (body.data.length === 1) return { ...body.data[0]!.target, url: spec }
+    // A gateway without IAM cannot look the URL up: then --project says what it is.
+    const known = await client.call<{ data: ResourceJson[] }>('GET', '/resources', { query: { url: spec } }).then(
+      ({ body }) => body.data,
+      (error: unknown) => {
+        if (error instanceof GatewayError && error.code === 'not_configured') return []
+        throw error
+      },
+    )
+    if (known.length === 1) return { ...known[0]!.target, url: spec }
     if (!options.project) {
       throw new UsageError(`--target: the gateway knows no function or container at ${spec}; pass --project <project id> (and --kind container, --public when so), or use function:<name> / container:<name>`)
     }
