@@ -230,7 +230,8 @@ describe('exit codes', () => {
   it('an IAM key secret whose bearer holds IAMManager works as the admin credential, from SCW_SECRET_KEY; one without is refused (1, permission_denied)', async () => {
     // Minted through the gateway (which captures its digest) for the application holding IAMManager.
     const manager = JSON.parse(await edgegwOk(t.stack, ['key', 'mint', t.stack.fixture.applications.gateway.name, '--json'])) as { secret_key: string }
-    const run = await edgegw(t.stack, ['route', 'ls', '--json'], { env: { EDGEGW_ADMIN_TOKEN: undefined, SCW_SECRET_KEY: manager.secret_key } })
+    // Synced by key mint; served once the gateway's memory (1 s here) has refreshed.
+    const { value: run } = await pollUntil(() => edgegw(t.stack, ['route', 'ls', '--json'], { env: { EDGEGW_ADMIN_TOKEN: undefined, SCW_SECRET_KEY: manager.secret_key } }), (r) => r.code === 0, { timeoutMs: 5_000, intervalMs: 250 })
     expect(run.code).toBe(0)
     expect(JSON.parse(run.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'hello' })]))
     const demo = await edgegw(t.stack, ['route', 'ls'], { env: { EDGEGW_ADMIN_TOKEN: undefined, SCW_SECRET_KEY: t.stack.secrets.apiKeys.demo!.secretKey } })

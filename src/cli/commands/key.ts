@@ -13,7 +13,7 @@ import { examples, isUuid, oneOf, seg } from '../lib/options.js'
 import type { Io } from '../lib/output.js'
 import { readSecretFromStdin, withSecretFile } from '../lib/secrets.js'
 import type { Column } from '../lib/table.js'
-import { syncNow } from '../lib/sync.js'
+import { syncNow, syncUnlessSkipped } from '../lib/sync.js'
 import type { ApiKeyJson, MintedKeyJson } from '../lib/wire.js'
 
 const KINDS = ['personal', 'ci', 'service'] as const
@@ -82,8 +82,9 @@ export function registerKey(program: Command, io: Io): void {
     .option('--description <text>', 'the key description in IAM')
     .option('--project <id>', 'its default project id')
     .option('--secret-file <path>', 'write the secret key to this new file (mode 0600) instead of printing it')
+    .option('--no-sync', 'return without waiting for the sync that puts the key at the edge')
     .addHelpText('after', examples('edgegw key mint ci-deployer --kind ci --expires 90d', 'edgegw key mint billing-service --kind service --secret-file billing.key'))
-    .action(async (application: string, options: { kind?: string; expires?: string; description?: string; project?: string; secretFile?: string }, command: Command) => {
+    .action(async (application: string, options: { kind?: string; expires?: string; description?: string; project?: string; secretFile?: string; sync?: boolean }, command: Command) => {
       const ctx = contextOf(command, io)
       const kind = options.kind === undefined ? undefined : oneOf(options.kind, KINDS, '--kind')
       const expiresAt = options.expires === undefined ? undefined : new Date(io.now() + 1000 * parseDuration(options.expires, '--expires')).toISOString()
@@ -95,7 +96,9 @@ export function registerKey(program: Command, io: Io): void {
         ...(kind ? { kind } : {}),
       }
       const minted = await withSecretFile(options.secretFile, async () => (await ctx.client.call<MintedKeyJson>('POST', '/api-keys', { body })).body, (k) => k.secret_key)
+      // Printed before the sync: a failed sync must not lose the secret.
       printMinted(ctx, minted, options.secretFile)
+      await syncUnlessSkipped(ctx, options)
     })
 
   key
