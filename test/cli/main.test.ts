@@ -309,3 +309,29 @@ describe('route add: the body it sends', () => {
     }
   })
 })
+
+describe('sync', () => {
+  it('a terminal: "syncing the key set…" while it runs, cleared; the summary on stdout', async () => {
+    const status = { lastSuccessAt: 'x', lastError: null, consecutiveFailures: 0, snapshotId: '0123456789abcdef0123456789abcdef', counts: { apiKeys: 3, routes: 2, consumers: 1, jwtCredentials: 1 }, durationMs: 42, writtenAt: 'x', warnings: ['an OIDC JWKS could not be fetched'] }
+    const peer = await adminPeer((_req, res) => json(res, 200, { ok: true, changed: true, status }))
+    try {
+      const result = await run(['sync'], { env: env(peer.url), stderrIsTTY: true })
+      expect(result.code).toBe(0)
+      expect(result.stderr).toBe('\r\x1b[2Ksyncing the key set…\r\x1b[2Kwarning: an OIDC JWKS could not be fetched\n')
+      expect(result.stdout).toBe('Synced in 42 ms: key set changed (01234567), 3 API keys, 2 routes, 1 consumers, 1 JWT credentials.\n')
+    } finally {
+      await peer.close()
+    }
+  })
+
+  it('a failed sync: exit 1 with its error', async () => {
+    const status = { lastSuccessAt: null, lastError: { at: 'x', message: 'GET /iam/v1alpha1/api-keys: HTTP 500' }, consecutiveFailures: 1, snapshotId: null, counts: {}, durationMs: 5, writtenAt: 'x' }
+    const peer = await adminPeer((_req, res) => json(res, 502, { ok: false, changed: false, status }))
+    try {
+      const result = await run(['sync'], { env: env(peer.url) })
+      expect(result).toEqual({ code: 1, stdout: '', stderr: 'edgegw: sync_failed: the sync failed: GET /iam/v1alpha1/api-keys: HTTP 500; the Cron retries it (`edgegw status`)\n' })
+    } finally {
+      await peer.close()
+    }
+  })
+})

@@ -17,8 +17,8 @@ export interface Io {
 
 /** A progress line on stderr; every method is a no-op when stderr is not a terminal. */
 export interface Progress {
-  /** Shows `label: done/total` (or `label: done` when the total is unknown). */
-  update(done: number, total?: number): void
+  /** Shows `label: done/total`, `label: done` when the total is unknown, or `label…` with no count. */
+  update(done?: number, total?: number): void
   /** Clears the line. */
   end(): void
 }
@@ -64,7 +64,7 @@ export class Output {
     let drawn = false
     return {
       update(done, total) {
-        stderr.write(`\r\x1b[2K${label}: ${done}${total === undefined ? '' : `/${total}`}`)
+        stderr.write(`\r\x1b[2K${label}${done === undefined ? '…' : `: ${done}${total === undefined ? '' : `/${total}`}`}`)
         drawn = true
       },
       end() {

@@ -14,7 +14,7 @@ import type { SyncOutcomeJson } from './wire.js'
  */
 export async function syncNow(ctx: CommandContext): Promise<SyncOutcomeJson> {
   const progress = ctx.out.progress('syncing the key set')
-  progress.update(0)
+  progress.update()
   try {
     const { body } = await ctx.client.call<SyncOutcomeJson>('POST', '/sync', { body: {} })
     return body
