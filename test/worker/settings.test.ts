@@ -42,7 +42,7 @@ describe('readSettings', () => {
     [{ CLIENT_IP_HEADER: 'x real ip' }, 'CLIENT_IP_HEADER', /CLIENT_IP_HEADER must be a header name or "none"/],
     [{ TARGET_URL_TEMPLATE: 'https://{host}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL using only/],
     [{ TARGET_URL_TEMPLATE: 'ftp://{domain_name}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],
-    [{ TARGET_URL_TEMPLATE: '{domain_name}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],
+    [{ TARGET_URL_TEMPLATE: '{domain_name}/fn' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'yes' }, 'ALLOW_INSECURE_LOOPBACK_ORIGINS', /ALLOW_INSECURE_LOOPBACK_ORIGINS must be "true" or "false"/],
     [{ LEGACY_BROWNOUTS: 'tomorrow' }, 'LEGACY_BROWNOUTS', /LEGACY_BROWNOUTS must be a JSON array/],
     [{ LEGACY_SUNSET_AT: 'next year' }, 'LEGACY_SUNSET_AT', /LEGACY_SUNSET_AT must be an ISO 8601 timestamp/],
