@@ -20,6 +20,14 @@ function hasTsx() {
   }
 }
 
+// `edgegw … | head`: the reader went away; stop quietly, as other command lines do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw error
+  })
+}
+
 let entry
 if (existsSync(source) && hasTsx()) {
   const { register } = await import('tsx/esm/api')
