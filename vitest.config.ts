@@ -40,11 +40,12 @@ if (process.env.EDGEGW_WORKERD_LOGS !== '1') {
  * - `workers`: unit and end-to-end tests of the gateway, inside workerd, with real KV
  *   and real HTTP to demo origins started by the global setup.
  * - `stack`: the local stack as `npm start` runs it (several workerd processes on
- *   127.0.0.1), driven over HTTP from Node.
+ *   127.0.0.1), driven over HTTP from Node, and the `edgegw` CLI run against it.
  * - `package`: the package as a user gets it: built once (`npm run build`), its
  *   `npm pack` contents and type resolution, the examples/ projects type-checked,
  *   built and run (Node on port 0, the Worker in Miniflare), the README's snippets
  *   against them, and `npm run check-config`.
+ * - `cli`: the CLI's formatting, durations and options, in Node.
  */
 export default defineConfig({
   test: {
@@ -98,6 +99,15 @@ export default defineConfig({
           globalSetup: ['./test/package/build-package.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
+        },
+      },
+      {
+        // The edgegw CLI's own pieces (formatting, durations, options), in Node; the CLI
+        // against a running gateway is in test/stack.
+        test: {
+          name: 'cli',
+          environment: 'node',
+          include: ['test/cli/**/*.test.ts'],
         },
       },
       {

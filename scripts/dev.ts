@@ -2,7 +2,7 @@
  * `npm start`: runs the local stack (docs/local-stack.md) until Ctrl-C or SIGTERM.
  *
  * Environment: EDGEGW_GATEWAY_PORT (8787), EDGEGW_EMULATOR_PORT (8788),
- * EDGEGW_STATE_DIR (.edgegw), EDGEGW_SYNC_INTERVAL_SECONDS (60).
+ * EDGEGW_STATE_DIR (.edgegw), EDGEGW_SYNC_INTERVAL_SECONDS (60), EDGEGW_MEMORY_TTL_SECONDS (2).
  */
 import { FixtureError } from './lib/fixture.js'
 import { displayPath as shown, SecretsFileError } from './lib/secrets.js'
@@ -38,6 +38,10 @@ function banner(stack: RunningStack): string {
     'Try it from another terminal:',
     '',
     ...calls,
+    'Manage it with edgegw (docs/cli.md) from another terminal: run this line, then e.g. `npx edgegw route ls`',
+    '',
+    `  ${stack.edgegwEnv}`,
+    '',
     `State (kept across restarts): ${shown(stack.paths.stateDir)}`,
     `  secrets and minted ids: ${shown(stack.paths.secretsFile)} (local demo values; never commit them)`,
     `Reset: stop the stack, then  rm -rf ${shown(stack.paths.stateDir)}`,
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
     emulatorPort: intFromEnv(STACK_ENV.emulatorPort, 0, 65_535, 'a port number'),
     stateDir: process.env[STACK_ENV.stateDir.name] || STACK_ENV.stateDir.default,
     syncIntervalSeconds: intFromEnv(STACK_ENV.syncIntervalSeconds, 1, 86_400, 'a number of seconds'),
+    memoryTtlSeconds: intFromEnv(STACK_ENV.memoryTtlSeconds, 1, 3600, 'a number of seconds'),
     onWorkerLog: workerLog,
     onScheduledRun: scheduledRun,
   })

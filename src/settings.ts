@@ -52,6 +52,8 @@ export interface GatewayEnv {
   CLIENT_IP_HEADER?: string
   /** `"true"`: private targets on loopback hosts may be `http://` (local stacks and tests only). */
   ALLOW_INSECURE_LOOPBACK_ORIGINS?: string
+  /** The URL of a function or container a route made from its name forwards to (`edgegw route add --target function:<name>`). */
+  TARGET_URL_TEMPLATE?: string
 }
 
 /**
@@ -97,6 +99,11 @@ export interface GatewaySettings {
   clientIpHeader: string | null
   /** Private targets on loopback hosts may be `http://`. */
   allowInsecureLoopbackOrigins: boolean
+  /**
+   * The URL a route to a named function or container forwards to, with `{domain_name}`,
+   * `{product}`, `{id}`, `{name}`, `{namespace_id}` filled in. Default `https://{domain_name}`.
+   */
+  targetUrlTemplate: string
 }
 
 /**
@@ -128,6 +135,7 @@ export function readSettings(env: GatewayEnv): GatewaySettings {
     accessLog: accessLogVar(env),
     clientIpHeader: clientIpHeaderVar(env),
     allowInsecureLoopbackOrigins: boolVar(env, 'ALLOW_INSECURE_LOOPBACK_ORIGINS'),
+    targetUrlTemplate: targetUrlTemplateVar(env),
   }
   if (settings.maxSyncAgeSeconds <= settings.statusHeartbeatSeconds) {
     throw new SettingError('SYNC_MAX_AGE_SECONDS', 'must exceed SYNC_STATUS_HEARTBEAT_SECONDS: an unchanged sync records its success only once per heartbeat')
@@ -191,6 +199,19 @@ function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
 function accessLogVar(env: GatewayEnv): 'all' | 'refusals' | 'off' {
   const raw = env.ACCESS_LOG || 'all'
   if (raw !== 'all' && raw !== 'refusals' && raw !== 'off') throw new SettingError('ACCESS_LOG', 'must be "all", "refusals" or "off"')
+  return raw
+}
+
+function targetUrlTemplateVar(env: GatewayEnv): string {
+  const raw = env.TARGET_URL_TEMPLATE || 'https://{domain_name}'
+  const sample = raw.replace(/\{(domain_name|product|id|name|namespace_id)\}/g, 'x')
+  let valid = !/[{}]/.test(sample)
+  try {
+    valid &&= ['http:', 'https:'].includes(new URL(sample).protocol)
+  } catch {
+    valid = false
+  }
+  if (!valid) throw new SettingError('TARGET_URL_TEMPLATE', 'must be an http(s) URL using only {domain_name}, {product}, {id}, {name}, {namespace_id}')
   return raw
 }
 

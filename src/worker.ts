@@ -75,6 +75,16 @@ function buildApp(settings: GatewaySettings): App {
                 flushPending: async () => ((await usage(c)?.flush())?.batches ?? 0) > 0,
               }
             : undefined,
+          targetUrlTemplate: settings.targetUrlTemplate,
+          doctor: {
+            settings,
+            secrets: {
+              ORIGIN_AUTH_TOKEN: Boolean(env.ORIGIN_AUTH_TOKEN),
+              ADMIN_TOKEN: Boolean(env.ADMIN_TOKEN),
+              IAM_API_TOKEN: Boolean(env.IAM_API_TOKEN),
+              CREDENTIAL_ENCRYPTION_KEY: (env.CREDENTIAL_ENCRYPTION_KEY ?? '').length >= 32,
+            },
+          },
         }
       },
       { auth },

@@ -39,6 +39,16 @@ export function curlCommand(url: string, token?: string): string {
 }
 
 /**
+ * The line that points `edgegw` (docs/cli.md) at the stack from another terminal:
+ * the gateway's URL and its `ADMIN_TOKEN` (base64url: nothing to quote), quoted for
+ * the shell only if they need it.
+ */
+export function edgegwExportLine(gatewayUrl: string, adminToken: string): string {
+  const word = (value: string) => (/^[A-Za-z0-9_.:/@%+=,-]+$/.test(value) ? value : shellQuote(value))
+  return `export EDGEGW_URL=${word(gatewayUrl)} EDGEGW_ADMIN_TOKEN=${word(adminToken)}`
+}
+
+/**
  * The lines, in the order printed: the demo key on every route, the legacy token,
  * no credential, the key without a grant, a private workload called directly on
  * the emulator, one emulator API call and the gateway's admin status.

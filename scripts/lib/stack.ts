@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Route } from '../../src/keyset/schema.js'
 import { RESERVED_PREFIX } from '../../src/keyset/validate-routes.js'
-import { buildCurlLines, type CurlLine } from './curl.js'
+import { buildCurlLines, edgegwExportLine, type CurlLine } from './curl.js'
 import { readLocalStackFixture, type LocalStackFixture } from './fixture.js'
 import { jsonApi } from './json-api.js'
 import { assertPortFree, StackError, type PortSpec } from './ports.js'
@@ -27,6 +27,8 @@ export const STACK_ENV = {
   emulatorPort: { name: 'EDGEGW_EMULATOR_PORT', default: 8788 },
   stateDir: { name: 'EDGEGW_STATE_DIR', default: '.edgegw' },
   syncIntervalSeconds: { name: 'EDGEGW_SYNC_INTERVAL_SECONDS', default: 60 },
+  /** `npm start`'s KEYSET_MEMORY_TTL_SECONDS: short, so a change made with edgegw is served at once (startStack's own default is wrangler.toml's). */
+  memoryTtlSeconds: { name: 'EDGEGW_MEMORY_TTL_SECONDS', default: 2 },
 } as const
 
 /**
@@ -75,6 +77,8 @@ export interface RunningStack {
   routes: Route[]
   /** Calls derived from the real ports, secrets and routes. */
   curlLines: CurlLine[]
+  /** `export EDGEGW_URL=… EDGEGW_ADMIN_TOKEN=…`: the line that points `edgegw` at this stack. */
+  edgegwEnv: string
   /** Absolute paths of the state. */
   paths: { stateDir: string; secretsFile: string; kvDir: string; durableObjectsDir: string; emulatorDir: string }
   /** What seeding did; `created` is empty on a restart. */
@@ -167,6 +171,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         // Miniflare fills CF-Connecting-IP from the connection only when the client sent
         // none, so here it is the client's to choose: no header names the client's address.
         CLIENT_IP_HEADER: 'none',
+        // Routes made from a name (edgegw route add --target function:hello) go where the seeded ones do.
+        TARGET_URL_TEMPLATE: `${emulator.url}/platform/{product}/{id}`,
         ...(options.memoryTtlSeconds !== undefined ? { KEYSET_MEMORY_TTL_SECONDS: String(options.memoryTtlSeconds) } : {}),
         ...(options.iamApi ? { IAM_API_TIMEOUT_MS: String(options.iamApi.timeoutMs), IAM_API_ATTEMPTS: String(options.iamApi.attempts) } : {}),
       },
@@ -195,6 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       secrets: final,
       routes: seeded.routes,
       curlLines,
+      edgegwEnv: edgegwExportLine(gateway.url, final.adminToken),
       paths,
       seeded,
       syncIntervalSeconds,

@@ -100,6 +100,8 @@ export interface GatewayBindings {
   ALLOW_INSECURE_LOOPBACK_ORIGINS: string
   /** `"none"`: Miniflare keeps a client-sent CF-Connecting-IP, so the local gateway trusts no client-IP header. */
   CLIENT_IP_HEADER: string
+  /** The emulator's platform endpoint of a function or container, for routes made from a name. */
+  TARGET_URL_TEMPLATE: string
   KEYSET_MEMORY_TTL_SECONDS?: string
   IAM_API_TIMEOUT_MS?: string
   IAM_API_ATTEMPTS?: string

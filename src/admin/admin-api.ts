@@ -1,12 +1,8 @@
 import { Hono } from 'hono/tiny'
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import * as v from 'valibot'
-import { StrictRouteCorsSchema } from '../keyset/cors-schema.js'
 import type { LegacyTokenPolicy } from '../authz/legacy-policy.js'
-import { RouteAuthSchema } from '../keyset/jwt-schema.js'
-import { RouteSchema, TargetSchema, type Route } from '../keyset/schema.js'
-import { RESERVED_PREFIX, assertSecureTargets, assertValidRoutes } from '../keyset/validate-routes.js'
+import { RESERVED_PREFIX } from '../keyset/validate-routes.js'
 import { readManifest, type KeySetKvWriter } from '../keyset/writer.js'
 import { requestIdOf } from '../middleware/edge-auth.js'
 import { ApiCallError } from '../sync/api-error.js'
@@ -17,14 +13,21 @@ import type { ServerlessApi } from '../sync/serverless-api.js'
 import type { SyncOutcome } from '../sync/run-sync.js'
 import type { UsageLedgerClient } from '../usage/usage-binding.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
-import { AdminError, parseBody, problem } from './admin-http.js'
+import { AdminError, problem } from './admin-http.js'
 import { auditTo, consoleAdminLog, type AdminLog } from './audit-log.js'
+import { apiKeyRoutes } from './api-keys-api.js'
 import { captureRoutes } from './capture-api.js'
 import { keySetChanged, syncApplied, type ChangeableKeySet } from './key-set-change.js'
 import { legacyScheduleRoutes } from './legacy-schedule-api.js'
 import { usageRoutes } from './usage-api.js'
 import { consumerRoutes } from './consumers-api.js'
+import { doctorRoutes, type DoctorInputs } from './doctor-api.js'
+import { jwtCredentialRoutes } from './jwt-credentials-api.js'
 import { oidcIssuerRoutes } from './oidc-issuers-api.js'
+import { resourceRoutes } from './resources-api.js'
+import { routeRoutes } from './routes-api.js'
+import { buildOpenApi } from './openapi.js'
+import { ADMIN_OPERATIONS } from './openapi-operations.js'
 
 /** What the admin API works with, built per request from the Worker's env. */
 export interface AdminDependencies {
@@ -56,6 +59,10 @@ export interface AdminDependencies {
   usage?: AdminUsage | undefined
   /** The `LEGACY_*` vars' schedule: the fallback while the registry holds none. Default none. */
   legacyTokens?: LegacyTokenPolicy
+  /** `TARGET_URL_TEMPLATE`: where a route to a function or container found by name forwards to. Default `https://{domain_name}`. */
+  targetUrlTemplate?: string
+  /** What `GET /doctor` reports on besides IAM and the key set: the settings and which secrets are set. Absent: those checks say so. */
+  doctor?: DoctorInputs
   clock?: () => number
 }
 
@@ -76,17 +83,6 @@ export interface AdminApiOptions {
 
 /** Where the admin API lives; routes may not claim it. */
 export const ADMIN_PREFIX = `${RESERVED_PREFIX}/admin/v1`
-
-/** The largest `PUT /routes` body, in bytes (1 MiB: some 3,000 routes); every other body is capped at 64 KiB. */
-export const ROUTES_BODY_MAX_BYTES = 1024 * 1024
-
-// Strict at every level: a typo ("alowGroups") is refused instead of dropping the allow-list.
-const RoutesBody = v.strictObject({
-  routes: v.array(
-    v.strictObject({ ...RouteSchema.entries, target: v.strictObject(TargetSchema.entries), auth: v.optional(v.strictObject(RouteAuthSchema.entries), {}), cors: v.optional(StrictRouteCorsSchema) }),
-    'expected an array of routes',
-  ),
-})
 
 /**
  * The admin API the `edgegw` CLI uses (docs/admin-api.md): status and sync, API
@@ -137,27 +133,23 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
   })
 
   captureRoutes(app, dependencies, audit)
-
-  app.get('/routes', async (c) => c.json({ routes: await dependencies(c).registry.routes() }))
-
-  app.put('/routes', async (c) => {
-    const body = await parseBody(c, RoutesBody, { maxBytes: ROUTES_BODY_MAX_BYTES })
-    try {
-      assertValidRoutes(body.routes)
-      assertSecureTargets(body.routes, { allowInsecureLoopbackOrigins: dependencies(c).allowInsecureLoopbackOrigins ?? false })
-    } catch (error) {
-      throw new AdminError(400, 'invalid_body', (error as Error).message)
-    }
-    await dependencies(c).registry.saveRoutes(body.routes as Route[])
-    audit(c, 'routes.replace', 'routes')
-    const sync = await keySetChanged(c, dependencies(c))
-    return c.json({ routes: body.routes.length, sync })
-  })
-
+  apiKeyRoutes(app, dependencies, audit)
+  routeRoutes(app, dependencies, audit)
+  resourceRoutes(app, dependencies)
   consumerRoutes(app, dependencies, audit)
+  jwtCredentialRoutes(app, dependencies, audit)
   oidcIssuerRoutes(app, dependencies, audit)
   usageRoutes(app, dependencies)
   legacyScheduleRoutes(app, dependencies, audit)
+  doctorRoutes(app, dependencies)
+
+  let description: Record<string, unknown> | undefined
+  app.get('/openapi.json', (c) => {
+    // Built once per isolate, from the schemas; the server is where this request came.
+    description ??= buildOpenApi(ADMIN_OPERATIONS, { version: '1.0.0', serverUrl: '/' })
+    const url = new URL(c.req.url)
+    return c.json({ ...description, servers: [{ url: `${url.origin}${url.pathname.replace(/\/openapi\.json$/, '')}` }] })
+  })
 
   // Last: any other path under the prefix is the admin API's 404, never the gateway's.
   app.all('*', () => {

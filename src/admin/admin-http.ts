@@ -8,7 +8,7 @@ import * as v from 'valibot'
 import { requestIdOf } from '../middleware/edge-auth.js'
 
 /** Statuses the admin API answers errors with. */
-export type AdminErrorStatus = 400 | 403 | 404 | 409 | 413 | 415 | 500 | 502 | 503
+export type AdminErrorStatus = 400 | 403 | 404 | 409 | 412 | 413 | 415 | 500 | 502 | 503
 
 /**
  * A refused admin request: `code` is stable (clients switch on it), `message`

@@ -29,6 +29,8 @@ export const idRules = {
   consumer: { test: (value: string) => NO_CONTROL(128).test(value), description: 'an id, or a username of 1–128 characters without control characters' },
   /** `{credential}`: an id, or a credential key (the rule of `key`). */
   credential: { test: (value: string) => NO_CONTROL(256).test(value), description: 'an id, or a key of 1–256 characters without control characters' },
+  /** `{id}` of a route (RouteSchema's rule). */
+  route: { test: (value: string) => /^[a-z0-9][a-z0-9-_.]{0,62}$/i.test(value), description: 'letters, digits and - _ . (starting with a letter or digit), at most 63 characters' },
   /** `{id}` of an OIDC issuer. */
   oidcIssuer: { test: (value: string) => SLUG.test(value), description: 'letters, digits and . _ ~ - (starting with a letter or digit), at most 128 characters' },
 } as const

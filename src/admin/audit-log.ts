@@ -18,13 +18,20 @@ export type AuditAction =
   | 'api_key.mint'
   | 'api_key.register'
   | 'api_key.capture.delete'
+  | 'api_key.rotate'
+  | 'api_key.revoke'
   | 'legacy_token.mint'
   | 'legacy_namespace_key.register'
   | 'routes.replace'
+  | 'route.create'
+  | 'route.update'
+  | 'route.delete'
   | 'consumer.create'
   | 'consumer.groups.replace'
   | 'consumer.delete'
   | 'jwt_credential.create'
+  | 'jwt_credential.update'
+  | 'jwt_credential.rotate'
   | 'jwt_credential.delete'
   | 'oidc_issuer.create'
   | 'oidc_issuer.update'
@@ -37,7 +44,7 @@ export interface AuditLine {
   type: 'audit'
   actor: AuditActor
   action: AuditAction
-  /** What was changed: an access key, a namespace, consumer, credential or issuer id, `routes`, `keyset`. */
+  /** What was changed: an access key, a namespace, consumer, credential, route or issuer id, `routes`, `keyset`. */
   target: string
   /** Capture endpoints: whether something already captured was overwritten. */
   replaced?: boolean

@@ -20,7 +20,8 @@ import { assertRegistrable, keyAsCompiled, provePossession } from './key-registr
 const Time = v.optional(v.pipe(v.string('expected an RFC 3339 time'), v.isoTimestamp('expected an RFC 3339 time')))
 const Product = v.picklist(['functions', 'containers'], 'expected functions or containers')
 
-const MintKeyBody = v.pipe(
+/** A request body of the admin API (also in its OpenAPI description). */
+export const MintKeyBody = v.pipe(
   v.strictObject({
     application_id: v.optional(UuidField),
     user_id: v.optional(UuidField),
@@ -32,9 +33,11 @@ const MintKeyBody = v.pipe(
   v.check((b) => (b.application_id === undefined) !== (b.user_id === undefined), 'exactly one of application_id and user_id is required'),
 )
 
-const RegisterKeyBody = v.strictObject({ access_key: AccessKeyField, secret_key: UuidField, kind: KeyKindField, replace: ReplaceField })
+/** A request body of the admin API (also in its OpenAPI description). */
+export const RegisterKeyBody = v.strictObject({ access_key: AccessKeyField, secret_key: UuidField, kind: KeyKindField, replace: ReplaceField })
 
-const MintTokenBody = v.pipe(
+/** A request body of the admin API (also in its OpenAPI description). */
+export const MintTokenBody = v.pipe(
   v.strictObject({
     product: Product,
     namespace_id: v.optional(UuidField),
@@ -46,7 +49,8 @@ const MintTokenBody = v.pipe(
   v.check((b) => [b.namespace_id, b.function_id, b.container_id].filter(Boolean).length === 1, 'exactly one of namespace_id, function_id, container_id is required'),
 )
 
-const RegisterNamespaceKeyBody = v.strictObject({
+/** A request body of the admin API (also in its OpenAPI description). */
+export const RegisterNamespaceKeyBody = v.strictObject({
   product: Product,
   namespace_id: UuidField,
   public_key: v.pipe(v.string('expected a PEM string'), v.maxLength(16_384, 'at most 16384 characters')),

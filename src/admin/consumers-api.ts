@@ -1,18 +1,16 @@
 /**
- * Consumers and their JWT credentials at the admin API (Kong's `/consumers`
- * and `/consumers/{consumer}/jwt`). docs/consumers.md describes each endpoint.
+ * Consumers at the admin API (Kong's `/consumers`), and how consumers and their
+ * JWT credentials look on the wire. docs/consumers.md describes each endpoint.
  */
 import type { Context, Hono } from 'hono'
 import * as v from 'valibot'
 import { ConsumerSchema } from '../keyset/jwt-schema.js'
-import { toBase64url } from '../keyset/secret-box.js'
 import { ConsumerRegistry, RegistryConflictError, type ConsumerEntry, type JwtCredentialEntry } from '../sync/consumer-registry.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import { keySetChanged } from './key-set-change.js'
 import type { AdminDependencies } from './admin-api.js'
 import { idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
-import { JwtCredentialBody, prepareCredential } from './jwt-credential-input.js'
 
 const GroupName = ConsumerSchema.entries.groups.wrapped.item
 const Groups = v.pipe(
@@ -27,8 +25,10 @@ const Text = v.pipe(
   v.regex(/^[^\p{Cc}]+$/u, 'no control characters'),
 )
 
-const ConsumerBody = v.strictObject({ username: Text, custom_id: v.optional(Text), groups: v.optional(Groups, []) })
-const GroupsBody = v.strictObject({ groups: Groups })
+/** A request body of the admin API (also in its OpenAPI description). */
+export const ConsumerBody = v.strictObject({ username: Text, custom_id: v.optional(Text), groups: v.optional(Groups, []) })
+/** A request body of the admin API (also in its OpenAPI description). */
+export const GroupsBody = v.strictObject({ groups: Groups })
 
 /** A consumer on the wire (Kong's field names; times RFC 3339). */
 export function consumerJson(consumer: ConsumerEntry) {
@@ -44,19 +44,32 @@ export function credentialJson(credential: JwtCredentialEntry) {
     algorithm: credential.algorithm,
     ...(credential.publicKeyPem ? { rsa_public_key: credential.publicKeyPem } : {}),
     created_at: credential.createdAt,
+    /** Set by a rotation: from the first sync after it, tokens naming this credential are refused. */
+    expires_at: credential.expiresAt ?? null,
   }
 }
 
-/** Adds the consumer and JWT credential endpoints to the admin app. */
+/** A generated secret in the answer that made it: the only time it is shown. */
+export function generatedSecretJson(secret: string) {
+  return { secret, secret_encoding: 'utf-8', note: 'The secret is shown once: sign with exactly this string as the HMAC key (its UTF-8 bytes). The gateway keeps it sealed and never returns it again.' }
+}
+
+/**
+ * The consumer `{consumer}` names (an id, or a username).
+ * @throws {AdminError} 400 `invalid_id`; 404 `consumer_not_found`.
+ */
+export async function consumerOfPath(c: Context, registry: ConsumerRegistry): Promise<ConsumerEntry> {
+  const consumer = await registry.findConsumer(pathId(c, 'consumer', 'consumer', idRules.consumer))
+  if (!consumer) throw new AdminError(404, 'consumer_not_found', 'no consumer has this id or username')
+  return consumer
+}
+
+/** Adds the consumer endpoints to the admin app (their JWT credentials: jwt-credentials-api.ts). */
 export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
   const registryOf = (c: Context) => new ConsumerRegistry(dependencies(c).kv)
   /** Every change is synced, and served by this isolate, before it answers (docs/revocation.md). */
   const changed = (c: Context) => keySetChanged(c, dependencies(c))
-  const consumerOr404 = async (c: Context): Promise<ConsumerEntry> => {
-    const consumer = await registryOf(c).findConsumer(pathId(c, 'consumer', 'consumer', idRules.consumer))
-    if (!consumer) throw new AdminError(404, 'consumer_not_found', 'no consumer has this id or username')
-    return consumer
-  }
+  const consumerOr404 = (c: Context) => consumerOfPath(c, registryOf(c))
 
   app.post('/consumers', async (c) => {
     const body = await parseBody(c, ConsumerBody)
@@ -99,54 +112,10 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
     await changed(c)
     return c.json(consumerJson(consumer))
   })
-
-  app.post('/consumers/:consumer/jwt', async (c) => {
-    const body = await parseBody(c, JwtCredentialBody)
-    const deps = dependencies(c)
-    const consumer = await consumerOr404(c)
-    const prepared = await prepareCredential(body, { consumerId: consumer.id, encryptionKey: deps.credentialEncryptionKey, createdAt: isoNow(deps.clock) })
-    const credential = await conflictsAs409(() => registryOf(c).createCredential(prepared.entry))
-    audit(c, 'jwt_credential.create', credential.id)
-    await changed(c)
-    c.header('cache-control', 'no-store')
-    return c.json(
-      {
-        ...credentialJson(credential),
-        ...(prepared.secret
-          ? { secret: toBase64url(prepared.secret), secret_encoding: 'base64url', note: 'The secret is shown once: the gateway keeps it sealed and never returns it again.' }
-          : {}),
-      },
-      201,
-    )
-  })
-
-  app.get('/consumers/:consumer/jwt', async (c) => {
-    const consumer = await consumerOr404(c)
-    return c.json({ data: (await registryOf(c).credentialsOf(consumer.id)).map(credentialJson) })
-  })
-
-  app.get('/consumers/:consumer/jwt/:credential', async (c) => {
-    const consumer = await consumerOr404(c)
-    const credential = await registryOf(c).findCredential(consumer.id, credentialParam(c))
-    if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
-    return c.json(credentialJson(credential))
-  })
-
-  app.delete('/consumers/:consumer/jwt/:credential', async (c) => {
-    const consumer = await consumerOr404(c)
-    const registry = registryOf(c)
-    const credential = await registry.findCredential(consumer.id, credentialParam(c))
-    if (!credential) throw new AdminError(404, 'credential_not_found', 'this consumer has no JWT credential with this id or key')
-    await registry.deleteCredential(credential)
-    audit(c, 'jwt_credential.delete', credential.id)
-    await changed(c)
-    return c.body(null, 204)
-  })
 }
 
-const credentialParam = (c: Context): string => pathId(c, 'credential', 'credential', idRules.credential)
-
-async function conflictsAs409<T>(create: () => Promise<T>): Promise<T> {
+/** A registry write; a username, custom id or key another record holds is 409 (`consumer_exists`, `credential_exists`). */
+export async function conflictsAs409<T>(create: () => Promise<T>): Promise<T> {
   try {
     return await create()
   } catch (error) {

@@ -31,16 +31,22 @@ export type JwtCredentialBodyInput = v.InferOutput<typeof JwtCredentialBody>
 /** Smallest HMAC key, in bytes: the hash output size (RFC 7518 §3.2). */
 export const HMAC_MIN_BYTES: Record<'HS256' | 'HS384' | 'HS512', number> = { HS256: 32, HS384: 48, HS512: 64 }
 
-/** What {@link prepareCredential} returns: the entry to store, and the plain secret to show once. */
+/** What {@link prepareCredential} returns: the entry to store, and the generated secret to show once. */
 export interface PreparedCredential {
   entry: JwtCredentialEntry
-  /** HMAC credentials: the key bytes, shown in the create response only. */
-  secret?: Uint8Array
+  /**
+   * A secret the gateway generated (HMAC credentials without a `secret`): the
+   * exact string to sign with, whose UTF-8 bytes are the key. Shown in the answer
+   * that made it, never again. Absent when the caller gave the secret.
+   */
+  secret?: string
 }
 
 /** Options of {@link prepareCredential}. */
 export interface PrepareCredentialOptions {
   consumerId: string
+  /** The credential's id: a new UUID unless it is an existing credential's (PATCH), which the sealed secret is bound to. */
+  id?: string
   /** The Worker secret `CREDENTIAL_ENCRYPTION_KEY`; needed for HMAC credentials only. */
   encryptionKey: string | undefined
   createdAt: string
@@ -53,7 +59,7 @@ export interface PrepareCredentialOptions {
  *   for an HMAC credential without a usable `CREDENTIAL_ENCRYPTION_KEY`.
  */
 export async function prepareCredential(body: JwtCredentialBodyInput, options: PrepareCredentialOptions): Promise<PreparedCredential> {
-  const id = crypto.randomUUID()
+  const id = options.id ?? crypto.randomUUID()
   const key = body.key ?? randomKey()
   const base = { id, consumerId: options.consumerId, key, algorithm: body.algorithm, createdAt: options.createdAt }
   if (isHmac(body.algorithm)) {
@@ -61,8 +67,11 @@ export async function prepareCredential(body: JwtCredentialBodyInput, options: P
     if (!options.encryptionKey || options.encryptionKey.length < 32) {
       throw new AdminError(503, 'credential_encryption_unconfigured', 'HMAC credentials need the CREDENTIAL_ENCRYPTION_KEY secret (at least 32 characters) to seal their secret')
     }
-    const secret = body.secret === undefined ? crypto.getRandomValues(new Uint8Array(HMAC_MIN_BYTES[body.algorithm])) : givenSecret(body.secret, body.secret_is_base64, body.algorithm)
-    return { entry: { ...base, secret: await sealSecret(secret, options.encryptionKey, id) }, secret }
+    if (body.secret !== undefined) {
+      return { entry: { ...base, secret: await sealSecret(givenSecret(body.secret, body.secret_is_base64, body.algorithm), options.encryptionKey, id) } }
+    }
+    const generated = generateSecret(body.algorithm)
+    return { entry: { ...base, secret: await sealSecret(new TextEncoder().encode(generated), options.encryptionKey, id) }, secret: generated }
   }
   if (body.secret !== undefined) throw new AdminError(400, 'invalid_body', `secret: not used by ${body.algorithm} credentials (rsa_public_key is)`)
   if (body.rsa_public_key === undefined) throw new AdminError(400, 'invalid_body', `rsa_public_key: required for ${body.algorithm} credentials (an SPKI PEM public key)`)
@@ -71,6 +80,17 @@ export async function prepareCredential(body: JwtCredentialBodyInput, options: P
 
 export function isHmac(algorithm: ConsumerAlgorithm): algorithm is 'HS256' | 'HS384' | 'HS512' {
   return algorithm === 'HS256' || algorithm === 'HS384' || algorithm === 'HS512'
+}
+
+/**
+ * A printable HMAC secret whose UTF-8 bytes are the key, so it works exactly as
+ * shown (`jwt.encode(payload, SECRET)` in PyJWT, `jwt.sign(payload, SECRET)` in
+ * jsonwebtoken): as many random bytes as the hash output (RFC 7518 §3.2: 32, 48,
+ * 64), base64url: 43, 64 or 86 characters, 256 bits of entropy or more, and at
+ * least as many key bytes as the hash output.
+ */
+export function generateSecret(algorithm: 'HS256' | 'HS384' | 'HS512'): string {
+  return toBase64url(crypto.getRandomValues(new Uint8Array(HMAC_MIN_BYTES[algorithm])))
 }
 
 /** 24 random bytes, base64url: 32 URL-safe characters. */

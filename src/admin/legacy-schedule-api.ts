@@ -15,6 +15,7 @@ import { deleteLegacySchedule, readLegacySchedule, saveLegacySchedule, type Stor
 import type { AdminDependencies } from './admin-api.js'
 import { AdminError, isoNow, parseBody } from './admin-http.js'
 import type { Audit } from './audit-log.js'
+import { keySetChanged } from './key-set-change.js'
 
 const TIME = 'expected an RFC 3339 time'
 const Time = v.pipe(v.string(TIME), v.isoTimestamp(TIME), v.transform((t) => new Date(t).toISOString()))
@@ -78,7 +79,8 @@ export async function assertLegacyCreationOpen(deps: AdminDependencies): Promise
 /** Adds the schedule endpoints to the admin app. */
 export function legacyScheduleRoutes(app: Hono, dependencies: (c: Context) => AdminDependencies, audit: Audit): void {
   /** The schedule reaches the key set with the next sync: start one now, in the background. */
-  const syncSoon = (c: Context) => c.executionCtx.waitUntil(dependencies(c).sync().catch(() => undefined))
+  /** Every change is synced, and served by this isolate, before it answers (docs/revocation.md). */
+  const changed = (c: Context) => keySetChanged(c, dependencies(c))
 
   app.get('/legacy-schedule', async (c) => c.json(await describe(dependencies(c))))
 
@@ -94,7 +96,7 @@ export function legacyScheduleRoutes(app: Hono, dependencies: (c: Context) => Ad
     }
     await saveLegacySchedule(deps.kv, schedule, isoNow(deps.clock))
     audit(c, 'legacy_schedule.replace', 'legacy-schedule')
-    syncSoon(c)
+    await changed(c)
     return c.json({ ...(await describe(deps)), note: 'The gateway applies the schedule after the sync that has just been started.' })
   })
 
@@ -102,7 +104,7 @@ export function legacyScheduleRoutes(app: Hono, dependencies: (c: Context) => Ad
     const deps = dependencies(c)
     if (!(await deleteLegacySchedule(deps.kv))) throw new AdminError(404, 'legacy_schedule_not_found', 'no schedule is set: the LEGACY_* vars apply')
     audit(c, 'legacy_schedule.delete', 'legacy-schedule')
-    syncSoon(c)
+    await changed(c)
     return c.body(null, 204)
   })
 }

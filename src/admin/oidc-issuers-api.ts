@@ -31,7 +31,8 @@ const SecureUrl = v.pipe(
 
 const HMAC = new Set(['HS256', 'HS384', 'HS512'])
 
-const IssuerBody = v.strictObject({
+/** A request body of the admin API (also in its OpenAPI description). */
+export const IssuerBody = v.strictObject({
   issuer: SecureUrl,
   audiences: v.pipe(
     v.array(v.pipe(v.string('expected a string'), v.minLength(1, 'no empty audience'), v.maxLength(512, 'at most 512 characters')), 'expected an array of strings'),

@@ -23,8 +23,13 @@ const IsoTime = v.pipe(v.string(), v.isoTimestamp())
 export const ConsumerEntrySchema = v.object({ ...ConsumerSchema.entries, createdAt: IsoTime })
 export type ConsumerEntry = v.InferOutput<typeof ConsumerEntrySchema>
 
-/** A JWT credential as the registry stores it: the key-set shape (secret sealed) plus when it was created. */
-export const JwtCredentialEntrySchema = v.object({ ...JwtCredentialSchema.entries, createdAt: IsoTime })
+/**
+ * A JWT credential as the registry stores it: the key-set shape (secret sealed)
+ * plus when it was created and, once a rotation has replaced it, when it stops
+ * working (`expiresAt`: the sync leaves it out of the key set from then on;
+ * docs/consumers.md, "Rotating a credential").
+ */
+export const JwtCredentialEntrySchema = v.object({ ...JwtCredentialSchema.entries, createdAt: IsoTime, expiresAt: v.optional(IsoTime) })
 export type JwtCredentialEntry = v.InferOutput<typeof JwtCredentialEntrySchema>
 
 const PEM_HEADER = '-----BEGIN PUBLIC KEY-----'
@@ -150,6 +155,30 @@ export class ConsumerRegistry {
     }
     await this.kv.put(indexKey, JSON.stringify({ consumerId: credential.consumerId, credentialId: credential.id }))
     await putDocument(this.kv, registryKeys.jwtCredential(credential.consumerId, credential.id), credential, credentialMetadata(credential))
+    return credential
+  }
+
+  /**
+   * Replaces a credential (PATCH, or the expiry a rotation sets). A new key is
+   * claimed in the index before the document changes, and the old key released
+   * after, so a token naming either finds at most this credential.
+   * @throws {RegistryConflictError} when another credential holds the new key.
+   */
+  async updateCredential(previous: JwtCredentialEntry, next: JwtCredentialEntry): Promise<JwtCredentialEntry> {
+    if (next.id !== previous.id || next.consumerId !== previous.consumerId) throw new TypeError('updateCredential: the id and the consumer do not change')
+    const credential = v.parse(JwtCredentialEntrySchema, next.publicKeyPem === undefined ? next : { ...next, publicKeyPem: canonicalSpkiPem(next.publicKeyPem) })
+    const keyChanged = credential.key !== previous.key
+    if (keyChanged) {
+      const indexKey = registryKeys.jwtKey(await sha256Hex(credential.key))
+      const index = await this.#readIndex(indexKey, KeyIndexSchema)
+      if (index && index.credentialId !== credential.id) {
+        const holder = await getDocument(this.kv, registryKeys.jwtCredential(index.consumerId, index.credentialId), JwtCredentialEntrySchema)
+        if (holder?.key === credential.key) throw new RegistryConflictError('key', 'key: a JWT credential with this key already exists')
+      }
+      await this.kv.put(indexKey, JSON.stringify({ consumerId: credential.consumerId, credentialId: credential.id }))
+    }
+    await putDocument(this.kv, registryKeys.jwtCredential(credential.consumerId, credential.id), credential, credentialMetadata(credential))
+    if (keyChanged) await this.#releaseIndex(registryKeys.jwtKey(await sha256Hex(previous.key)), KeyIndexSchema, (i) => i.credentialId === credential.id)
     return credential
   }
 

@@ -13,6 +13,8 @@ export interface ConsumersPartResult {
     /** Consumers that lost a username tie, credentials that lost a key tie (racing creations). */
     duplicateConsumers: number
     duplicateCredentialKeys: number
+    /** Credentials past the `expiresAt` a rotation gave them: left out. */
+    expiredCredentials: number
   }
   warnings: string[]
 }
@@ -22,9 +24,11 @@ export interface ConsumersPartResult {
  * consumers by id, credentials by key. Creation checks uniqueness with a read
  * then a write (KV has no transactions), so two racing creations can both
  * land; here the oldest document (then the smaller id) wins every tie, so
- * every sync settles it the same way, and the loser is counted.
+ * every sync settles it the same way, and the loser is counted. A credential
+ * whose `expiresAt` (set by a rotation) has passed at `nowMs` is left out: it
+ * stops working with the first sync after its expiry.
  */
-export function buildConsumersPart(consumers: readonly ConsumerEntry[], credentials: readonly JwtCredentialEntry[]): ConsumersPartResult {
+export function buildConsumersPart(consumers: readonly ConsumerEntry[], credentials: readonly JwtCredentialEntry[], nowMs: number = Date.now()): ConsumersPartResult {
   const byAge = <T extends { createdAt: string; id: string }>(a: T, b: T) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
   const part: ConsumersPart = { consumers: {}, credentials: {} }
   const usernames = new Set<string>()
@@ -39,8 +43,10 @@ export function buildConsumersPart(consumers: readonly ConsumerEntry[], credenti
   }
   let orphanedCredentials = 0
   let duplicateCredentialKeys = 0
-  for (const { createdAt: _, ...credential } of [...credentials].sort(byAge)) {
-    if (!Object.hasOwn(part.consumers, credential.consumerId)) orphanedCredentials++
+  let expiredCredentials = 0
+  for (const { createdAt: _, expiresAt, ...credential } of [...credentials].sort(byAge)) {
+    if (expiresAt !== undefined && Date.parse(expiresAt) <= nowMs) expiredCredentials++
+    else if (!Object.hasOwn(part.consumers, credential.consumerId)) orphanedCredentials++
     else if (Object.hasOwn(part.credentials, credential.key)) duplicateCredentialKeys++
     else part.credentials[credential.key] = credential
   }
@@ -50,7 +56,7 @@ export function buildConsumersPart(consumers: readonly ConsumerEntry[], credenti
   const consumerCount = Object.keys(part.consumers).length
   return {
     part: consumerCount === 0 ? undefined : part,
-    counts: { consumers: consumerCount, jwtCredentials: Object.keys(part.credentials).length, orphanedCredentials, duplicateConsumers, duplicateCredentialKeys },
+    counts: { consumers: consumerCount, jwtCredentials: Object.keys(part.credentials).length, orphanedCredentials, duplicateConsumers, duplicateCredentialKeys, expiredCredentials },
     warnings,
   }
 }

@@ -56,6 +56,9 @@ export type IamRule = v.InferOutput<typeof IamRuleSchema>
 /** A created API key: the only response that carries `secret_key`. */
 export const CreatedApiKeySchema = v.object({ ...IamApiKeySchema.entries, secret_key: v.string() })
 
+/** One page of `GET /iam/v1alpha1/api-keys`. */
+export const ApiKeyPageSchema = v.object({ api_keys: v.array(IamApiKeySchema), total_count: v.pipe(v.number(), v.integer(), v.minValue(0)) })
+
 /** The IAM v1alpha1 calls the gateway makes. */
 export class IamApi {
   constructor(private readonly client: ApiClient) {}
@@ -83,6 +86,30 @@ export class IamApi {
   }
   getApiKey(accessKey: string): Promise<IamApiKey> {
     return this.client.call('GET', `/iam/v1alpha1/api-keys/${encodeURIComponent(accessKey)}`, IamApiKeySchema)
+  }
+  /**
+   * One page of the organisation's API keys (the admin API lists them page by page, for `edgegw key ls`).
+   * @param pageSize 1–100, the API's bound.
+   */
+  listApiKeysPage(organizationId: string, page: number, pageSize: number, filter: { application_id?: string } = {}): Promise<v.InferOutput<typeof ApiKeyPageSchema>> {
+    const query = new URLSearchParams({ organization_id: organizationId, page: String(page), page_size: String(pageSize), order_by: 'created_at_asc' })
+    if (filter.application_id) query.set('application_id', filter.application_id)
+    return this.client.call('GET', `/iam/v1alpha1/api-keys?${query}`, ApiKeyPageSchema)
+  }
+  /** Applications of the organisation whose name contains `name` (IAM's filter); the caller keeps the exact matches. */
+  listApplicationsNamed(organizationId: string, name: string): Promise<IamApplication[]> {
+    return this.client.list('/iam/v1alpha1/applications', 'applications', IamApplicationSchema, { organization_id: organizationId, name })
+  }
+  getApplication(applicationId: string): Promise<IamApplication> {
+    return this.client.call('GET', `/iam/v1alpha1/applications/${encodeURIComponent(applicationId)}`, IamApplicationSchema)
+  }
+  /** Updates an API key: `expires_at` ends a rotated key's overlap. */
+  updateApiKey(accessKey: string, request: { expires_at?: string | null; description?: string }): Promise<IamApiKey> {
+    return this.client.call('PATCH', `/iam/v1alpha1/api-keys/${encodeURIComponent(accessKey)}`, IamApiKeySchema, request)
+  }
+  /** Deletes an API key in IAM (it stops working at IAM at once; at the edge after the next sync). */
+  async deleteApiKey(accessKey: string): Promise<void> {
+    await this.client.call('DELETE', `/iam/v1alpha1/api-keys/${encodeURIComponent(accessKey)}`, v.unknown())
   }
   /** Creates an API key; the response is the only time IAM returns its secret. */
   createApiKey(request: { application_id?: string; user_id?: string; description: string; expires_at?: string; default_project_id?: string }) {

@@ -124,7 +124,7 @@ async function buildSnapshot(deps: SyncDependencies): Promise<{ snapshot: KeySet
 
   const unreadable = [...consumers.unreadable, ...credentials.unreadable, ...issuers.unreadable]
   if (unreadable.length > 0) warnings.push(`${unreadable.length} registry value(s) unreadable and left out: ${unreadable.slice(0, 5).join(', ')}${unreadable.length > 5 ? ', …' : ''}`)
-  const consumersPart = buildConsumersPart(consumers.documents, credentials.documents)
+  const consumersPart = buildConsumersPart(consumers.documents, credentials.documents, (deps.clock ?? Date.now)())
   warnings.push(...consumersPart.warnings)
   const oidc = await buildOidcPart(issuers.documents, {
     ...(deps.jwksTimeoutMs === undefined ? {} : { timeoutMs: deps.jwksTimeoutMs }),

@@ -29,7 +29,7 @@ async function stored(credentialId: string) {
 }
 
 describe('POST /consumers/{consumer}/jwt: every algorithm', () => {
-  it.each(['HS256', 'HS384', 'HS512'] as const)('%s: generates a key and a secret of the hash size, shows the secret once, stores it sealed', async (algorithm) => {
+  it.each(['HS256', 'HS384', 'HS512'] as const)('%s: generates a key and a printable secret (base64url of as many random bytes as the hash output) whose UTF-8 bytes are the key, shows it once, stores it sealed', async (algorithm) => {
     const res = await adminJson('POST', `/consumers/${consumerId}/jwt`, { algorithm })
     expect(res.status).toBe(201)
     expect(res.headers.get('cache-control')).toBe('no-store')
@@ -39,18 +39,21 @@ describe('POST /consumers/{consumer}/jwt: every algorithm', () => {
       key: expect.stringMatching(KEY_SHAPE),
       algorithm,
       created_at: expect.any(String),
+      expires_at: null,
       secret: expect.stringMatching(/^[A-Za-z0-9_-]+$/),
-      secret_encoding: 'base64url',
+      secret_encoding: 'utf-8',
       note: expect.any(String),
     })
-    const secret = fromBase64url(res.body.secret)
-    expect(secret.byteLength).toBe(HMAC_BYTES[algorithm])
+    // At least 256 bits of entropy: the base64url of 32, 48 or 64 random bytes.
+    expect(fromBase64url(res.body.secret).byteLength).toBe(HMAC_BYTES[algorithm])
+    const secret = new TextEncoder().encode(res.body.secret)
+    expect(secret.byteLength).toBeGreaterThanOrEqual(HMAC_BYTES[algorithm])
 
     const record = await stored(res.body.id)
     expect(record.publicKeyPem).toBeUndefined()
     expect(record.secret).toEqual({ v: 1, iv: expect.any(String), ct: expect.any(String) })
     const opened = await openSecret(record.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, res.body.id)
-    expect(toBase64url(opened)).toBe(res.body.secret)
+    expect(new TextDecoder().decode(opened)).toBe(res.body.secret)
     // Sealed under the credential id: the box does not open as another credential's.
     await expect(openSecret(record.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, crypto.randomUUID())).rejects.toThrow()
 
@@ -64,7 +67,7 @@ describe('POST /consumers/{consumer}/jwt: every algorithm', () => {
     // Whitespace around the PEM is forgiven.
     const res = await adminJson('POST', `/consumers/alice/jwt`, { algorithm, rsa_public_key: `\n${pair.spki}\n\n` })
     expect(res.status).toBe(201)
-    expect(res.body).toEqual({ id: expect.any(String), consumer: { id: consumerId }, key: expect.stringMatching(KEY_SHAPE), algorithm, rsa_public_key: pair.spki.trim(), created_at: expect.any(String) })
+    expect(res.body).toEqual({ id: expect.any(String), consumer: { id: consumerId }, key: expect.stringMatching(KEY_SHAPE), algorithm, rsa_public_key: pair.spki.trim(), created_at: expect.any(String), expires_at: null })
     expect(res.body.secret).toBeUndefined()
 
     const record = await stored(res.body.id)
@@ -74,18 +77,21 @@ describe('POST /consumers/{consumer}/jwt: every algorithm', () => {
     await expect(jwtVerify(token, await importSPKI(record.publicKeyPem!, algorithm), { algorithms: [algorithm] })).resolves.toBeDefined()
   })
 
-  it('takes a key and a secret given by the caller (text, or base64 with secret_is_base64)', async () => {
+  it('takes a key and a secret given by the caller (text, or base64 with secret_is_base64), and does not echo the secret back', async () => {
     const text = 'a-secret-of-exactly-thirty-two-b'
     const given = await adminJson('POST', '/consumers/alice/jwt', { key: 'https://issuer.example/alice', secret: text })
     expect(given.status).toBe(201)
     expect(given.body.key).toBe('https://issuer.example/alice')
-    expect(new TextDecoder().decode(fromBase64url(given.body.secret))).toBe(text)
+    expect(given.body.secret).toBeUndefined()
+    expect(given.text).not.toContain(text)
+    const textRecord = await stored(given.body.id)
+    expect(new TextDecoder().decode(await openSecret(textRecord.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, given.body.id))).toBe(text)
 
     const bytes = crypto.getRandomValues(new Uint8Array(48))
     const standardBase64 = btoa(String.fromCharCode(...bytes))
     const b64 = await adminJson('POST', '/consumers/alice/jwt', { algorithm: 'HS384', secret: standardBase64, secret_is_base64: true })
     expect(b64.status).toBe(201)
-    expect(b64.body.secret).toBe(toBase64url(bytes))
+    expect(b64.body.secret).toBeUndefined()
     const record = await stored(b64.body.id)
     expect(await openSecret(record.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, b64.body.id)).toEqual(bytes)
   })
@@ -203,8 +209,10 @@ describe('secrets at rest and on the wire', () => {
     for (const body of [{}, { algorithm: 'HS384' }, { algorithm: 'HS512' }, { secret: givenText }, { algorithm: 'HS256', secret: btoa('b'.repeat(40)), secret_is_base64: true }]) {
       const res = await adminJson('POST', '/consumers/alice/jwt', body)
       expect(res.status).toBe(201)
-      shown.push(fromBase64url(res.body.secret))
+      // A generated secret: the printed string (the key's bytes) and the random bytes it encodes.
+      if (res.body.secret) shown.push(new TextEncoder().encode(res.body.secret), fromBase64url(res.body.secret))
     }
+    expect(shown).toHaveLength(6)
     await settled()
     expect((await adminJson('POST', '/sync')).status).toBe(200)
     const everything = await everythingInKv()
@@ -229,9 +237,9 @@ describe('secrets at rest and on the wire', () => {
     expect(list.text).not.toContain(created.body.secret)
     expect(list.body.data).toHaveLength(2)
     const hmac = list.body.data.find((c: { id: string }) => c.id === created.body.id)
-    expect(hmac).toEqual({ id: created.body.id, consumer: { id: consumerId }, key: created.body.key, algorithm: 'HS256', created_at: created.body.created_at })
+    expect(hmac).toEqual({ id: created.body.id, consumer: { id: consumerId }, key: created.body.key, algorithm: 'HS256', created_at: created.body.created_at, expires_at: null })
     const es = list.body.data.find((c: { id: string }) => c.id === asymmetric.body.id)
-    expect(es).toEqual({ id: asymmetric.body.id, consumer: { id: consumerId }, key: asymmetric.body.key, algorithm: 'ES256', rsa_public_key: pair.spki.trim(), created_at: expect.any(String) })
+    expect(es).toEqual({ id: asymmetric.body.id, consumer: { id: consumerId }, key: asymmetric.body.key, algorithm: 'ES256', rsa_public_key: pair.spki.trim(), created_at: expect.any(String), expires_at: null })
     for (const path of [`/consumers/alice/jwt/${created.body.id}`, `/consumers/alice/jwt/${created.body.key}`]) {
       const one = await adminJson('GET', path)
       expect(one.status).toBe(200)
@@ -273,7 +281,7 @@ describe('the key set after a sync', () => {
     expect(part.consumers[consumerId]).toEqual({ id: consumerId, username: 'alice', groups: [] })
     const hs = part.credentials['alice-hs']!
     expect(hs).toEqual({ id: hmac.body.id, consumerId, key: 'alice-hs', algorithm: 'HS384', secret: { v: 1, iv: expect.any(String), ct: expect.any(String) } })
-    expect(toBase64url(await openSecret(hs.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, hs.id))).toBe(hmac.body.secret)
+    expect(new TextDecoder().decode(await openSecret(hs.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, hs.id))).toBe(hmac.body.secret)
     expect(part.credentials['alice-ps']).toEqual({ id: ps.body.id, consumerId, key: 'alice-ps', algorithm: 'PS256', publicKeyPem: pair.spki.trim() })
   })
 })

@@ -10,6 +10,8 @@ import { newMarker, originSaw, type OriginEcho } from '../support/origin.js'
 let secret: Uint8Array
 let key: string
 let anonymousId: string
+/** Generated HMAC credentials of alice, as their creation printed them. */
+const printed: Record<string, { key: string; secret: string }> = {}
 
 const target = { url: `${env.ORIGINS_URL}/functions/hello`, kind: 'function', projectId: PROJECT, privacy: 'private' }
 
@@ -26,7 +28,13 @@ beforeAll(async () => {
   const credential = await adminJson('POST', `/consumers/${alice.body.id}/jwt`, { algorithm: 'HS256' })
   expect(credential.status).toBe(201)
   key = credential.body.key
-  secret = Uint8Array.from(atob(credential.body.secret.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0))
+  // The secret as printed: its UTF-8 bytes are the key.
+  secret = new TextEncoder().encode(credential.body.secret)
+  for (const algorithm of ['HS256', 'HS384', 'HS512'] as const) {
+    const generated = await adminJson('POST', `/consumers/${alice.body.id}/jwt`, { algorithm })
+    expect(generated.status).toBe(201)
+    printed[algorithm] = { key: generated.body.key, secret: generated.body.secret }
+  }
   const anonymous = await adminJson('POST', '/consumers', { username: 'visitor' })
   anonymousId = anonymous.body.id
   routes.push({ id: 'anonymous-ok', paths: ['/anon'], target, auth: { accept: ['consumer-jwt'], anonymousConsumer: anonymousId } as never })
@@ -58,6 +66,14 @@ describe('consumer JWTs through the Worker', () => {
     })
     expect(echo.headers['x-consumer-id']).not.toBe('spoofed')
     expect(JSON.stringify(echo)).not.toContain(token)
+  })
+
+  it.each(['HS256', 'HS384', 'HS512'] as const)('%s: a generated secret works exactly as printed: a token signed with its UTF-8 bytes as the key (PyJWT: jwt.encode(payload, SECRET)) reaches the origin', async (algorithm) => {
+    const { key: iss, secret: shown } = printed[algorithm]!
+    const token = await new SignJWT({ some: 'payload', iss }).setProtectedHeader({ alg: algorithm, typ: 'JWT' }).sign(new TextEncoder().encode(shown))
+    const res = await exports.default.fetch('https://gw.example/open', { headers: { authorization: `Bearer ${token}` } })
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as OriginEcho).headers['x-credential-identifier']).toBe(iss)
   })
 
   it.each([

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,12 +15,12 @@ describe('npm pack', () => {
     files = (JSON.parse(packed.stdout) as { files: { path: string }[] }[])[0]!.files.map((file) => file.path)
   })
 
-  it('ships the library, the Worker, their types, the README and the LICENSE', () => {
-    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js', 'dist/worker.d.ts']) expect(files).toContain(file)
+  it('ships the library, the Worker, their types, the edgegw command, the README and the LICENSE', () => {
+    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js', 'dist/worker.d.ts', 'bin/edgegw.js', 'dist/cli/main.js']) expect(files).toContain(file)
   })
 
   it('ships nothing else: no sources, emulator, tests, examples, docs or scripts', () => {
-    const other = files.filter((file) => !['LICENSE', 'README.md', 'package.json'].includes(file) && !/^dist\/.+\.(js|d\.ts)$/.test(file))
+    const other = files.filter((file) => !['LICENSE', 'README.md', 'package.json', 'bin/edgegw.js'].includes(file) && !/^dist\/.+\.(js|d\.ts)$/.test(file))
     expect(other).toEqual([])
     expect(files.filter((file) => /emulator/.test(file))).toEqual([])
   })
@@ -30,6 +31,48 @@ describe('npm pack', () => {
     const license = await readFile(repoPath('LICENSE'), 'utf8')
     expect(license).toMatch(/^\s+Apache License\n\s+Version 2\.0, January 2004\n\s+http:\/\/www\.apache\.org\/licenses\/\n/)
     expect(license).toContain('END OF TERMS AND CONDITIONS')
+  })
+})
+
+/**
+ * The `edgegw` bin as `npm install` of the tarball lays it out: no sources, no tsx,
+ * so bin/edgegw.js runs the build in dist/cli (with the package's one runtime
+ * dependency of the CLI, commander).
+ */
+describe('the edgegw command, installed from the tarball', () => {
+  let dir: string
+  let bin: string
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'edgegw-bin-'))
+    const packed = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir])
+    expect(packed.status, packed.stderr).toBe(0)
+    const tarball = join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename)
+    const extracted = await new Promise<number | null>((resolve) => execFile('tar', ['-xzf', tarball, '-C', dir], (error) => resolve(error ? 1 : 0)))
+    expect(extracted).toBe(0)
+    await mkdir(join(dir, 'package', 'node_modules'), { recursive: true })
+    await symlink(repoPath('node_modules/commander'), join(dir, 'package', 'node_modules', 'commander'))
+    bin = join(dir, 'package', 'bin', 'edgegw.js')
+  })
+
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('answers --version and --help from dist/cli', async () => {
+    const pkg = JSON.parse(await readFile(repoPath('package.json'), 'utf8')) as { version: string; bin: Record<string, string> }
+    expect(pkg.bin).toEqual({ edgegw: './bin/edgegw.js' })
+    const version = await run('node', [bin, '--version'], { cwd: dir })
+    expect(version).toEqual({ status: 0, stdout: `${pkg.version}\n`, stderr: '' })
+    const help = await run('node', [bin, 'route', 'add', '--help'], { cwd: dir })
+    expect(help.status).toBe(0)
+    expect(help.stdout).toContain('$ edgegw route add /app --target function:hello --jwt')
+  })
+
+  it('exits 2 without an admin credential, before any request', async () => {
+    const result = await run('node', [bin, 'route', 'ls'], { cwd: dir, env: { EDGEGW_ADMIN_TOKEN: '', SCW_SECRET_KEY: '', EDGEGW_URL: 'http://127.0.0.1:9' } })
+    expect(result.status).toBe(2)
+    expect(result.stderr).toMatch(/^edgegw: no admin credential/)
   })
 })
 

@@ -85,6 +85,21 @@ describe('the consumers part', () => {
     expect(Object.keys((await (await freshView()).consumers())!.credentials)).toEqual(['kept'])
   })
 
+  it('leaves out a credential whose rotation expiry has passed at the sync, keeps one whose expiry is ahead, and never copies expiresAt into the key set', async () => {
+    const alice = await registry().createConsumer(consumer('alice'))
+    const now = Date.parse('2026-06-08T12:00:00.000Z')
+    await registry().createCredential(await hmacCredential(alice.id, 'expired', { expiresAt: '2026-06-08T11:59:59.999Z' }))
+    const overlapping = await registry().createCredential(await hmacCredential(alice.id, 'overlapping', { expiresAt: '2026-06-08T12:00:00.001Z' }))
+    const outcome = await runSync({ kv: env.KEYSET, clock: () => now })
+    expect(outcome.status.counts).toMatchObject({ jwtCredentials: 1, expiredCredentials: 1 })
+    const part = (await (await freshView()).consumers())!
+    expect(part.credentials).toEqual({ overlapping: { id: overlapping.id, consumerId: alice.id, key: 'overlapping', algorithm: 'HS256', secret: overlapping.secret } })
+
+    // The next sync after its expiry drops the second one too.
+    const later = await runSync({ kv: env.KEYSET, clock: () => now + 1000 })
+    expect(later.status.counts).toMatchObject({ jwtCredentials: 0, expiredCredentials: 2 })
+  })
+
   it('settles racing creations the same way every time: the oldest consumer and credential win', async () => {
     // Two creations that both passed the uniqueness check (KV has no transactions): written directly.
     const older = consumer('alice', { createdAt: T0 })

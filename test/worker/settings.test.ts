@@ -19,6 +19,7 @@ describe('readSettings', () => {
       clientIpHeader: 'cf-connecting-ip',
       allowInsecureLoopbackOrigins: false,
       usage: { flushIntervalSeconds: 10, flushEveryRequests: 500, maxEntries: 10_000, retentionDays: 90 },
+      targetUrlTemplate: 'https://{domain_name}',
     })
   })
 
@@ -29,6 +30,7 @@ describe('readSettings', () => {
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true' }, { allowInsecureLoopbackOrigins: true }],
     [{ USAGE_FLUSH_SECONDS: '5', USAGE_FLUSH_REQUESTS: '50', USAGE_MAX_ENTRIES: '2000', USAGE_RETENTION_DAYS: '30' }, { usage: { flushIntervalSeconds: 5, flushEveryRequests: 50, maxEntries: 2000, retentionDays: 30 } }],
     [{ LEGACY_CREATION_CUTOFF_AT: '2026-12-31T00:00:00Z' }, { legacyTokens: { brownouts: [], creationCutoffAt: '2026-12-31T00:00:00Z' } }],
+    [{ TARGET_URL_TEMPLATE: 'http://127.0.0.1:8788/platform/{product}/{id}' }, { targetUrlTemplate: 'http://127.0.0.1:8788/platform/{product}/{id}' }],
   ])('reads %o', (vars, expected) => {
     expect(readSettings(env(vars))).toMatchObject(expected)
   })
@@ -41,6 +43,9 @@ describe('readSettings', () => {
     [{ IAM_API_URL: 'ftp://iam' }, 'IAM_API_URL', /IAM_API_URL must be an http\(s\) URL/],
     [{ ACCESS_LOG: 'verbose' }, 'ACCESS_LOG', /ACCESS_LOG must be "all", "refusals" or "off"/],
     [{ CLIENT_IP_HEADER: 'x real ip' }, 'CLIENT_IP_HEADER', /CLIENT_IP_HEADER must be a header name or "none"/],
+    [{ TARGET_URL_TEMPLATE: 'https://{host}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL using only/],
+    [{ TARGET_URL_TEMPLATE: 'ftp://{domain_name}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],
+    [{ TARGET_URL_TEMPLATE: '{domain_name}/fn' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],
     [{ ALLOW_INSECURE_LOOPBACK_ORIGINS: 'yes' }, 'ALLOW_INSECURE_LOOPBACK_ORIGINS', /ALLOW_INSECURE_LOOPBACK_ORIGINS must be "true" or "false"/],
     [{ LEGACY_BROWNOUTS: 'tomorrow' }, 'LEGACY_BROWNOUTS', /LEGACY_BROWNOUTS must be a JSON array/],
     [{ LEGACY_SUNSET_AT: 'next year' }, 'LEGACY_SUNSET_AT', /LEGACY_SUNSET_AT must be an ISO 8601 timestamp/],
