@@ -21,7 +21,8 @@ const TIME = 'expected an RFC 3339 time'
 const Time = v.pipe(v.string(TIME), v.isoTimestamp(TIME), v.transform((t) => new Date(t).toISOString()))
 const ms = (t: string | undefined) => (t === undefined ? undefined : Date.parse(t))
 
-const ScheduleBody = v.pipe(
+/** The body of `PUT /legacy-schedule`: the whole schedule. */
+export const ScheduleBody = v.pipe(
   v.strictObject({
     deprecated_at: v.optional(Time),
     sunset_at: v.optional(Time),

@@ -13,6 +13,7 @@ import { MintKeyBody, MintTokenBody, RegisterKeyBody, RegisterNamespaceKeyBody }
 import { ConsumerBody, GroupsBody } from './consumers-api.js'
 import { JwtCredentialBody } from './jwt-credential-input.js'
 import { JwtCredentialPatchBody, JwtCredentialRotateBody } from './jwt-credentials-api.js'
+import { ScheduleBody } from './legacy-schedule-api.js'
 import { IssuerBody } from './oidc-issuers-api.js'
 import type { AdminOperation } from './openapi.js'
 import { ResourcesQuery } from './resources-api.js'
@@ -51,6 +52,17 @@ const IssuerAnswer = v.object({
   updated_at: Time,
   jwks: v.optional(v.object({ keys: v.array(Text), fetched_at: v.nullable(Text) })),
 })
+/** What became of the sync a change started (`X-Edgegw-Sync`, docs/revocation.md). */
+const SyncState = v.picklist(['synced', 'pending', 'failed'])
+const UsageQuery = v.strictObject({
+  kind: v.optional(v.picklist(['iam-api-key', 'legacy-jwt', 'consumer-jwt', 'oidc-jwt', 'anonymous'])),
+  since: v.optional(v.pipe(Text, v.description('7d (default), 1d to 400d, or a day YYYY-MM-DD'))),
+  credential: v.optional(Text),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000))),
+})
+const UsageAnswer = v.looseObject({ since: Text, until: Text, credentials: v.array(v.looseObject({ kind: Text, credential_id: Text, calls: v.number() })), truncated: v.boolean(), dropped_calls: v.number(), pending_flush: Text })
+const UsageSummaryAnswer = v.looseObject({ generated_at: Time, last_day: v.looseObject({}), last_week: v.looseObject({}), schedule: v.looseObject({}), legacy_creation_open: v.boolean(), pending_flush: Text })
+const ScheduleAnswer = v.looseObject({ source: v.picklist(['registry', 'settings', 'none']), schedule: v.looseObject({}), updated_at: v.nullable(Text), legacy_creation_open: v.boolean() })
 const SyncResult = v.object({ ok: v.boolean(), changed: v.boolean(), error: v.nullable(Text) })
 const SyncStatusAnswer = v.looseObject({
   lastSuccessAt: v.nullable(Text),
@@ -133,11 +145,16 @@ export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   { method: 'post', path: '/legacy-namespace-keys', summary: "Register a namespace's public key", body: RegisterNamespaceKeyBody, responses: { ...created(Registered('namespace_id')), ...ok(Registered('namespace_id'), 'registered again, or replaced') } },
 
   { method: 'get', path: '/routes', summary: 'The route table, with its ETag', responses: { 200: { description: 'the table', schema: v.object({ routes: v.array(RouteSchema) }), etag: true } } },
-  { method: 'put', path: '/routes', summary: 'Replace the route table (If-Match: its ETag)', body: RoutesBody, ifMatch: true, responses: { 200: { description: 'replaced', schema: v.object({ routes: v.number(), note: Text }), etag: true } } },
+  { method: 'put', path: '/routes', summary: 'Replace the route table (If-Match: its ETag); answers once the change is synced', body: RoutesBody, ifMatch: true, responses: { 200: { description: 'replaced', schema: v.object({ routes: v.number(), sync: SyncState }), etag: true } } },
   { method: 'post', path: '/routes', summary: 'Add one route', body: RouteBody, responses: created(RouteSchema, { etag: true }) },
   { method: 'get', path: '/routes/{id}', summary: 'One route, with its ETag', responses: { 200: { description: 'the route', schema: RouteSchema, etag: true } } },
   { method: 'patch', path: '/routes/{id}', summary: 'Replace some fields of one route (If-Match: its ETag)', body: RoutePatchBody, ifMatch: true, responses: { 200: { description: 'changed', schema: RouteSchema, etag: true } } },
   { method: 'delete', path: '/routes/{id}', summary: 'Remove one route (If-Match: its ETag)', ifMatch: true, responses: none },
+  { method: 'get', path: '/usage', summary: 'Who uses what: calls per credential, route and day (docs/migration.md)', query: { schema: UsageQuery }, responses: ok(UsageAnswer) },
+  { method: 'get', path: '/usage/summary', summary: 'The legacy share of calls, legacy tokens still in use, the schedule in force', responses: ok(UsageSummaryAnswer) },
+  { method: 'get', path: '/legacy-schedule', summary: 'The legacy-token schedule in force, and where it comes from', responses: ok(ScheduleAnswer) },
+  { method: 'put', path: '/legacy-schedule', summary: 'Replace the legacy-token schedule (carried in the key set: no redeploy)', body: ScheduleBody, responses: ok(ScheduleAnswer) },
+  { method: 'delete', path: '/legacy-schedule', summary: 'Remove the schedule set here (the LEGACY_* vars apply again)', responses: none },
   { method: 'get', path: '/resources', summary: 'Functions and containers by name, id or URL, with the route target each makes', query: { schema: ResourcesQuery }, responses: ok(v.object({ data: v.array(ResourceAnswer) })) },
 
   { method: 'post', path: '/consumers', summary: 'Add a consumer', body: ConsumerBody, responses: created(ConsumerAnswer) },

@@ -55,7 +55,8 @@ describe('through the Worker', () => {
     expect(consumer.headers.get(SYNC_HEADER)).toBe('synced')
     const credential = await adminJson('POST', `/consumers/${consumer.body.id}/jwt`, { algorithm: 'HS256' })
     expect(credential.headers.get(SYNC_HEADER)).toBe('synced')
-    const secret = Uint8Array.from(atob(credential.body.secret.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0))
+    // The generated secret is used exactly as printed: its UTF-8 bytes are the key.
+    const secret = new TextEncoder().encode(credential.body.secret)
     const token = await new SignJWT({ iss: credential.body.key }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(secret)
 
     const allowed = await gateway('/consumers', { headers: { authorization: `Bearer ${token}` } })
