@@ -10,7 +10,7 @@ import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-
 import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } from './proxy/cors.js'
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
-import { normalizePath } from './proxy/normalize-path.js'
+import { normalizePath } from './http/normalize-path.js'
 
 /** The gateway's context variables (typed for its own app only, never globally). */
 export type GatewayVariables = EdgeAuthVariables & {
