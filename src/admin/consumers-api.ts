@@ -3,9 +3,9 @@
  * and `/consumers/{consumer}/jwt`). docs/consumers.md describes each endpoint.
  */
 import type { Context, Hono } from 'hono'
+import { base64url } from 'jose'
 import * as v from 'valibot'
 import { ConsumerSchema } from '../keyset/jwt-schema.js'
-import { toBase64url } from '../keyset/secret-box.js'
 import { ConsumerRegistry, RegistryConflictError, type ConsumerEntry, type JwtCredentialEntry } from '../sync/consumer-registry.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import { keySetChanged } from './key-set-change.js'
@@ -113,7 +113,7 @@ export function consumerRoutes(app: Hono, dependencies: (c: Context) => AdminDep
       {
         ...credentialJson(credential),
         ...(prepared.secret
-          ? { secret: toBase64url(prepared.secret), secret_encoding: 'base64url', note: 'The secret is shown once: the gateway keeps it sealed and never returns it again.' }
+          ? { secret: base64url.encode(prepared.secret), secret_encoding: 'base64url', note: 'The secret is shown once: the gateway keeps it sealed and never returns it again.' }
           : {}),
       },
       201,

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { SignJWT, importSPKI, jwtVerify } from 'jose'
+import { SignJWT, base64url, importSPKI, jwtVerify } from 'jose'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { prepareCredential } from '../../src/admin/jwt-credential-input.js'
 import { AdminError } from '../../src/admin/admin-http.js'
 import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm } from '../../src/keyset/jwt-schema.js'
-import { fromBase64url, openSecret, toBase64url } from '../../src/keyset/secret-box.js'
+import { openSecret } from '../../src/keyset/secret-box.js'
 import { registryKeys } from '../../src/sync/registry.js'
 import { admin, adminJson, clearKv, everythingInKv, freshView, settled } from '../support/admin-api.js'
 import { CERTIFICATE_PEM, ED448_SPKI_PEM, RSA_1024_SPKI_PEM, RSA_PKCS1_PEM, keyPairFor } from '../support/jwt-keys.js'
@@ -43,14 +43,14 @@ describe('POST /consumers/{consumer}/jwt: every algorithm', () => {
       secret_encoding: 'base64url',
       note: expect.any(String),
     })
-    const secret = fromBase64url(res.body.secret)
+    const secret = base64url.decode(res.body.secret)
     expect(secret.byteLength).toBe(HMAC_BYTES[algorithm])
 
     const record = await stored(res.body.id)
     expect(record.publicKeyPem).toBeUndefined()
     expect(record.secret).toEqual({ v: 1, iv: expect.any(String), ct: expect.any(String) })
     const opened = await openSecret(record.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, res.body.id)
-    expect(toBase64url(opened)).toBe(res.body.secret)
+    expect(base64url.encode(opened)).toBe(res.body.secret)
     // Sealed under the credential id: the box does not open as another credential's.
     await expect(openSecret(record.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, crypto.randomUUID())).rejects.toThrow()
 
@@ -79,13 +79,13 @@ describe('POST /consumers/{consumer}/jwt: every algorithm', () => {
     const given = await adminJson('POST', '/consumers/alice/jwt', { key: 'https://issuer.example/alice', secret: text })
     expect(given.status).toBe(201)
     expect(given.body.key).toBe('https://issuer.example/alice')
-    expect(new TextDecoder().decode(fromBase64url(given.body.secret))).toBe(text)
+    expect(new TextDecoder().decode(base64url.decode(given.body.secret))).toBe(text)
 
     const bytes = crypto.getRandomValues(new Uint8Array(48))
     const standardBase64 = btoa(String.fromCharCode(...bytes))
     const b64 = await adminJson('POST', '/consumers/alice/jwt', { algorithm: 'HS384', secret: standardBase64, secret_is_base64: true })
     expect(b64.status).toBe(201)
-    expect(b64.body.secret).toBe(toBase64url(bytes))
+    expect(b64.body.secret).toBe(base64url.encode(bytes))
     const record = await stored(b64.body.id)
     expect(await openSecret(record.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, b64.body.id)).toEqual(bytes)
   })
@@ -203,7 +203,7 @@ describe('secrets at rest and on the wire', () => {
     for (const body of [{}, { algorithm: 'HS384' }, { algorithm: 'HS512' }, { secret: givenText }, { algorithm: 'HS256', secret: btoa('b'.repeat(40)), secret_is_base64: true }]) {
       const res = await adminJson('POST', '/consumers/alice/jwt', body)
       expect(res.status).toBe(201)
-      shown.push(fromBase64url(res.body.secret))
+      shown.push(base64url.decode(res.body.secret))
     }
     await settled()
     expect((await adminJson('POST', '/sync')).status).toBe(200)
@@ -212,7 +212,7 @@ describe('secrets at rest and on the wire', () => {
     const haystack = everything.map(({ key, value, metadata }) => `${key}\n${value}\n${metadata}`).join('\n')
     for (const secret of shown) {
       const binary = String.fromCharCode(...secret)
-      for (const encoding of [toBase64url(secret), btoa(binary), [...secret].map((b) => b.toString(16).padStart(2, '0')).join('')]) {
+      for (const encoding of [base64url.encode(secret), btoa(binary), [...secret].map((b) => b.toString(16).padStart(2, '0')).join('')]) {
         expect(haystack).not.toContain(encoding)
       }
     }
@@ -273,7 +273,7 @@ describe('the key set after a sync', () => {
     expect(part.consumers[consumerId]).toEqual({ id: consumerId, username: 'alice', groups: [] })
     const hs = part.credentials['alice-hs']!
     expect(hs).toEqual({ id: hmac.body.id, consumerId, key: 'alice-hs', algorithm: 'HS384', secret: { v: 1, iv: expect.any(String), ct: expect.any(String) } })
-    expect(toBase64url(await openSecret(hs.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, hs.id))).toBe(hmac.body.secret)
+    expect(base64url.encode(await openSecret(hs.secret!, env.CREDENTIAL_ENCRYPTION_KEY!, hs.id))).toBe(hmac.body.secret)
     expect(part.credentials['alice-ps']).toEqual({ id: ps.body.id, consumerId, key: 'alice-ps', algorithm: 'PS256', publicKeyPem: pair.spki.trim() })
   })
 })
