@@ -11,6 +11,7 @@ import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } fro
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
 import { normalizePath } from './http/normalize-path.js'
+import { problemJson } from './http/problem-json.js'
 
 /** The gateway's context variables (typed for its own app only, never globally). */
 export type GatewayVariables = EdgeAuthVariables & {
@@ -187,9 +188,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
     // An unexpected failure: log its message (never request material) and answer a bare 500.
     c.set('edgeRefusal', { code: 'internal_error', credentialId: undefined })
     log({ time: new Date().toISOString(), level: 'error', request_id: c.get('requestId'), error: error instanceof Error ? error.message : String(error) })
-    return c.json({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal_error', request_id: c.get('requestId') }, 500, {
-      'content-type': 'application/problem+json',
-    })
+    return problemJson({ status: 500, code: 'internal_error', title: 'Internal Server Error', detail: 'The gateway failed unexpectedly; the request id is in the log.', requestId: requestIdOf(c) })
   })
 
   return app

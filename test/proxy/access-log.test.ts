@@ -66,13 +66,23 @@ describe('the access-log line', () => {
     expect(lines).toEqual([expect.objectContaining({ status: 503, level: 'error', code: 'keyset_unavailable', path: '/hello', route: null })])
   })
 
-  it('an unexpected failure logs its error line and an access line, both level error', async () => {
+  it('an unexpected failure answers the one problem shape and logs its error line and an access line, both level error', async () => {
     const broken: KeySetStore = { current: () => Promise.reject(new Error('boom')) } as unknown as KeySetStore
     const { lines, request } = gatewayLogging({ keySet: () => broken })
     const res = await request('/hello')
     expect(res.status).toBe(500)
+    const requestId = res.headers.get('x-request-id')
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(await res.json()).toEqual({
+      type: 'urn:edge-auth-gateway:problem:internal_error',
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'internal_error',
+      detail: 'The gateway failed unexpectedly; the request id is in the log.',
+      request_id: requestId,
+    })
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'error', error: 'boom', request_id: res.headers.get('x-request-id') ?? expect.any(String) }),
+      expect.objectContaining({ level: 'error', error: 'boom', request_id: requestId }),
       expect.objectContaining({ status: 500, level: 'error', code: 'internal_error', path: '/hello', route: null }),
     ])
   })
