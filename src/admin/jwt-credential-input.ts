@@ -82,8 +82,8 @@ function givenSecret(secret: string, isBase64: boolean, algorithm: 'HS256' | 'HS
   let bytes: Uint8Array
   if (isBase64) {
     // Standard or URL-safe alphabet, padding optional (Kong accepts either).
-    const normalised = secret.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')
-    if (!/^[A-Za-z0-9+/]*$/.test(normalised) || normalised.length % 4 === 1) throw new AdminError(400, 'secret_invalid', 'secret: not valid base64, and secret_is_base64 is true')
+    const normalised = secret.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+    if (!/^[A-Za-z0-9_-]*$/.test(normalised) || normalised.length % 4 === 1) throw new AdminError(400, 'secret_invalid', 'secret: not valid base64, and secret_is_base64 is true')
     bytes = base64url.decode(normalised)
   } else {
     bytes = new TextEncoder().encode(secret)
