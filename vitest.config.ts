@@ -79,7 +79,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           globalSetup: ['./test/support/global-setup.ts', './test/support/jwks-global-setup.ts', './test/support/emulator-global-setup.ts'],
-          include: ['test/{middleware,keyset,proxy,authz,credentials,sync,admin,worker,e2e,usage}/**/*.test.ts'],
+          include: ['test/{http,util,middleware,keyset,proxy,authz,credentials,sync,admin,worker,e2e,usage}/**/*.test.ts'],
         },
       },
       {

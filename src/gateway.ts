@@ -10,14 +10,17 @@ import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-
 import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } from './proxy/cors.js'
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRoute, type RouteMatch } from './proxy/match-route.js'
-import { normalizePath } from './proxy/normalize-path.js'
+import { normalizePath } from './http/normalize-path.js'
+import { problemJson } from './http/problem-json.js'
 import type { UsageRecorder } from './usage/usage-recorder.js'
 
 /** The gateway's context variables (typed for its own app only, never globally). */
 export type GatewayVariables = EdgeAuthVariables & {
   /** The route the gateway matched, with the normalised path. */
   edgeRoute: RouteMatch & { path: string }
-  /** The refusal, when the gateway refused the request. */
+  /** The normalised request path, set before any route is matched (unset when the path cannot be normalised). */
+  edgePath: string
+  /** The refusal, when the gateway refused the request (`internal_error` for an unexpected failure). */
   edgeRefusal: { code: string; credentialId: string | undefined }
   requestId: string
 }
@@ -41,7 +44,11 @@ export interface GatewayOptions {
   fetch?: typeof fetch
   /** Which requests get an access-log line: every one, refusals and failures only (status ≥ 400), or none. Default `all`. */
   accessLog?: 'all' | 'refusals' | 'off'
-  /** Where access-log lines go (one JSON object a request; never a credential). Default `console.log`. */
+  /**
+   * Where access-log lines go (one JSON object a request; never a credential). Default:
+   * one JSON string per line through `console.log`, `console.warn` or `console.error`
+   * by the line's `level`, so Workers Logs and Logpush record the same level.
+   */
   log?: (line: Record<string, unknown>) => void
   /**
    * The request header that names the client's address, sent to origins as
@@ -80,7 +87,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
   const realm = options.realm ?? 'edge-auth-gateway'
   const timeoutMs = options.originTimeoutMs ?? 30_000
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new TypeError('createGateway: originTimeoutMs must be a positive integer')
-  const log = options.log ?? ((line) => console.log(JSON.stringify(line)))
+  const log = options.log ?? consoleLine
   const clientIpHeader = options.clientIpHeader === undefined ? CLOUDFLARE_CLIENT_IP_HEADER : options.clientIpHeader?.toLowerCase() ?? null
   if (clientIpHeader !== null && !/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(clientIpHeader)) throw new TypeError('createGateway: clientIpHeader must be a header name or null')
   const allowInsecureLoopbackOrigins = options.allowInsecureLoopbackOrigins ?? false
@@ -113,10 +120,12 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
     if (identity && route && options.usage) options.usage(c)?.count({ identity, routeId: route.route.id, userAgent: c.req.header('user-agent') }, (promise) => background(c, promise))
     if (logLevel === 'off' || (logLevel === 'refusals' && c.res.status < 400)) return
     log({
+      time: new Date(started).toISOString(),
+      level: levelOf(c.res.status),
       request_id: c.get('requestId'),
       method: c.req.method,
       // The normalised path only: query strings may carry tokens.
-      path: route?.path ?? null,
+      path: c.get('edgePath') ?? null,
       route: route?.route.id ?? null,
       status: c.res.status,
       code: c.get('edgeRefusal')?.code ?? null,
@@ -130,6 +139,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
   app.use(async function routeMatch(c, next) {
     try {
       const path = normalizePath(new URL(c.req.url).pathname)
+      c.set('edgePath', path)
       const keySet = await options.keySet(c).current({ waitUntil: (p) => c.executionCtx.waitUntil(p) })
       // A preflight is about the method it asks for: routed by that method when that route has a CORS policy.
       const asked = preflightMethod(c.req.raw)
@@ -185,10 +195,9 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
       return error.getResponse()
     }
     // An unexpected failure: log its message (never request material) and answer a bare 500.
-    log({ request_id: c.get('requestId'), error: error instanceof Error ? error.message : String(error) })
-    return c.json({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'internal_error', request_id: c.get('requestId') }, 500, {
-      'content-type': 'application/problem+json',
-    })
+    c.set('edgeRefusal', { code: 'internal_error', credentialId: undefined })
+    log({ time: new Date().toISOString(), level: 'error', request_id: c.get('requestId'), error: error instanceof Error ? error.message : String(error) })
+    return problemJson({ status: 500, code: 'internal_error', title: 'Internal Server Error', detail: 'The gateway failed unexpectedly; the request id is in the log.', requestId: requestIdOf(c) })
   })
 
   return app
@@ -204,4 +213,17 @@ function background(c: Context, promise: Promise<unknown>): void {
   }
   if (executionCtx) executionCtx.waitUntil(promise)
   else void promise.catch(() => undefined)
+}
+
+/** An access line's level: `info` for an answer, `warn` for a refusal (4xx), `error` for a failure (5xx). */
+function levelOf(status: number): 'info' | 'warn' | 'error' {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info'
+}
+
+/** Writes a line as JSON through the console method of its level (Workers Logs and Logpush's `Logs[].Level` follow the method). */
+function consoleLine(line: Record<string, unknown>): void {
+  const text = JSON.stringify(line)
+  if (line.level === 'error') console.error(text)
+  else if (line.level === 'warn') console.warn(text)
+  else console.log(text)
 }

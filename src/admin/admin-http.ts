@@ -6,6 +6,7 @@ import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import * as v from 'valibot'
 import { requestIdOf } from '../middleware/edge-auth.js'
+import { problemJson } from '../http/problem-json.js'
 
 /** Statuses the admin API answers errors with. */
 export type AdminErrorStatus = 400 | 403 | 404 | 409 | 412 | 413 | 415 | 500 | 502 | 503
@@ -104,11 +105,7 @@ export function pathId(c: Context, name: string, what: string, rule: { test: (va
 
 /** An `application/problem+json` response (RFC 9457) with the request id, never cached. */
 export function problem(c: Context, status: number, code: string, detail: string): Response {
-  const requestId = requestIdOf(c)
-  return new Response(JSON.stringify({ type: `urn:edge-auth-gateway:problem:${code}`, title: code, status, code, detail, request_id: requestId }), {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'x-request-id': requestId },
-  })
+  return problemJson({ status, code, title: code, detail, requestId: requestIdOf(c) })
 }
 
 /** The current time as RFC 3339. */

@@ -3,6 +3,7 @@
  * JWT credentials look on the wire. docs/consumers.md describes each endpoint.
  */
 import type { Context, Hono } from 'hono'
+import { base64url } from 'jose'
 import * as v from 'valibot'
 import { ConsumerSchema } from '../keyset/jwt-schema.js'
 import { ConsumerRegistry, RegistryConflictError, type ConsumerEntry, type JwtCredentialEntry } from '../sync/consumer-registry.js'

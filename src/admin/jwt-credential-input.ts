@@ -4,10 +4,10 @@
  * and sealed, or the public key imported with jose for the credential's
  * algorithm and stored as SPKI PEM.
  */
-import { exportJWK, exportSPKI, importSPKI } from 'jose'
+import { base64url, exportJWK, exportSPKI, importSPKI } from 'jose'
 import * as v from 'valibot'
 import { CONSUMER_ALGORITHMS, type ConsumerAlgorithm } from '../keyset/jwt-schema.js'
-import { sealSecret, toBase64url } from '../keyset/secret-box.js'
+import { sealSecret } from '../keyset/secret-box.js'
 import type { JwtCredentialEntry } from '../sync/consumer-registry.js'
 import { AdminError } from './admin-http.js'
 
@@ -90,21 +90,21 @@ export function isHmac(algorithm: ConsumerAlgorithm): algorithm is 'HS256' | 'HS
  * least as many key bytes as the hash output.
  */
 export function generateSecret(algorithm: 'HS256' | 'HS384' | 'HS512'): string {
-  return toBase64url(crypto.getRandomValues(new Uint8Array(HMAC_MIN_BYTES[algorithm])))
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(HMAC_MIN_BYTES[algorithm])))
 }
 
 /** 24 random bytes, base64url: 32 URL-safe characters. */
 function randomKey(): string {
-  return toBase64url(crypto.getRandomValues(new Uint8Array(24)))
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(24)))
 }
 
 function givenSecret(secret: string, isBase64: boolean, algorithm: 'HS256' | 'HS384' | 'HS512'): Uint8Array {
   let bytes: Uint8Array
   if (isBase64) {
     // Standard or URL-safe alphabet, padding optional (Kong accepts either).
-    const normalised = secret.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '')
-    if (!/^[A-Za-z0-9+/]*$/.test(normalised) || normalised.length % 4 === 1) throw new AdminError(400, 'secret_invalid', 'secret: not valid base64, and secret_is_base64 is true')
-    bytes = Uint8Array.from(atob(normalised + '='.repeat((4 - (normalised.length % 4)) % 4)), (ch) => ch.charCodeAt(0))
+    const normalised = secret.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+    if (!/^[A-Za-z0-9_-]*$/.test(normalised) || normalised.length % 4 === 1) throw new AdminError(400, 'secret_invalid', 'secret: not valid base64, and secret_is_base64 is true')
+    bytes = base64url.decode(normalised)
   } else {
     bytes = new TextEncoder().encode(secret)
   }

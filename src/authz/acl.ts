@@ -1,5 +1,5 @@
 import type { RouteAuth } from '../keyset/jwt-schema.js'
-import type { EdgeAuthIdentity } from '../middleware/identity.js'
+import type { EdgeAuthIdentity } from '../identity.js'
 
 // Consumer ids are UUIDs: an entry shaped like one names an id, anything else a username.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

@@ -1,4 +1,5 @@
 import { compileCondition, ConditionError, type CompiledCondition } from './conditions.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** A condition the gateway refused to compile: its grant allows nothing. */
 const REFUSED: CompiledCondition = () => false
@@ -7,13 +8,15 @@ const REFUSED: CompiledCondition = () => false
  * Conditions compiled once per key-set snapshot per isolate, never per request:
  * a new snapshot starts an empty map, so what a condition compiles to never
  * outlives the snapshot that carried it, and memory stays bounded by the
- * conditions one snapshot holds (at most `maxEntries`; the oldest go first).
+ * conditions one snapshot holds (at most `maxEntries`; the least recently used go first).
  */
 export class CompiledConditions {
   #snapshotId: string | undefined
-  readonly #compiled = new Map<string, CompiledCondition>()
+  readonly #compiled: BoundedMap<string, CompiledCondition>
 
-  constructor(private readonly maxEntries = 10_000) {}
+  constructor(maxEntries = 10_000) {
+    this.#compiled = new BoundedMap(maxEntries)
+  }
 
   /** The compiled condition; one that does not compile (the sync warned about it already) never holds. */
   get(source: string, snapshotId: string): CompiledCondition {
@@ -21,13 +24,7 @@ export class CompiledConditions {
       this.#compiled.clear()
       this.#snapshotId = snapshotId
     }
-    let compiled = this.#compiled.get(source)
-    if (!compiled) {
-      compiled = compile(source)
-      if (this.#compiled.size >= this.maxEntries) this.#compiled.delete(this.#compiled.keys().next().value!)
-      this.#compiled.set(source, compiled)
-    }
-    return compiled
+    return this.#compiled.get(source) ?? this.#compiled.set(source, compile(source))
   }
 }
 

@@ -16,6 +16,7 @@ import { Environment } from '@marcbachmann/cel-js'
 import { compileLinearRegex, type LinearRegex } from './linear-regex/index.js'
 import { inIpRange } from './ip-range.js'
 import { ZONED_GETTERS, zonedFields } from './zoned-time.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** Scaleway refuses longer conditions; so does the gateway. */
 export const MAX_CONDITION_LENGTH = 2048
@@ -56,15 +57,10 @@ export class ConditionError extends Error {
 const LIMITS = { maxAstNodes: 2_000, maxDepth: 64, maxListElements: 1_000, maxMapEntries: 100, maxCallArguments: 8 }
 
 /** Compiled patterns of non-literal `matches()` arguments, bounded (literal ones are compiled with the condition). */
-const dynamicPatterns = new Map<string, LinearRegex>()
+const dynamicPatterns = new BoundedMap<string, LinearRegex>(256)
 
 function linearMatch(input: string, pattern: string): boolean {
-  let regex = dynamicPatterns.get(pattern)
-  if (!regex) {
-    regex = compileLinearRegex(pattern)
-    if (dynamicPatterns.size >= 256) dynamicPatterns.delete(dynamicPatterns.keys().next().value!)
-    dynamicPatterns.set(pattern, regex)
-  }
+  const regex = dynamicPatterns.get(pattern) ?? dynamicPatterns.set(pattern, compileLinearRegex(pattern))
   return regex.test(input)
 }
 

@@ -1,3 +1,5 @@
+import { BoundedMap } from '../util/bounded-map.js'
+
 /**
  * The CEL timestamp getters that take a time zone (`request.time.getHours("Europe/Paris")`),
  * computed with one `Intl.DateTimeFormat` per zone, made once per isolate.
@@ -33,7 +35,7 @@ interface Zone {
   last: ZonedFields | undefined
 }
 
-const zones = new Map<string, Zone>()
+const zones = new BoundedMap<string, Zone>(MAX_ZONES)
 
 function zoneOf(timeZone: string): Zone {
   let zone = zones.get(timeZone)
@@ -50,8 +52,7 @@ function zoneOf(timeZone: string): Zone {
       minute: 'numeric',
       second: 'numeric',
     })
-    if (zones.size >= MAX_ZONES) zones.delete(zones.keys().next().value!)
-    zones.set(timeZone, (zone = { format, lastMs: Number.NaN, last: undefined }))
+    zone = zones.set(timeZone, { format, lastMs: Number.NaN, last: undefined })
   }
   return zone
 }

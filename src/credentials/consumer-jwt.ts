@@ -4,6 +4,7 @@ import type { Consumer, ConsumersPart, JwtCredential, RouteAuth } from '../keyse
 import { openSecret } from '../keyset/secret-box.js'
 import { checkRegisteredClaims } from './jwt-claims.js'
 import { checkedHeader } from './jwt-header.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** What a verified consumer JWT proves. */
 export interface ConsumerTokenIdentity {
@@ -25,9 +26,11 @@ export interface ConsumerTokenIdentity {
  */
 export class ConsumerJwtVerifier {
   /** Imported keys, by credential id and the material they came from. */
-  readonly #keys = new Map<string, CryptoKey | Uint8Array>()
+  readonly #keys: BoundedMap<string, CryptoKey | Uint8Array>
 
-  constructor(private readonly maxCachedKeys = 1024) {}
+  constructor(maxCachedKeys = 1024) {
+    this.#keys = new BoundedMap(maxCachedKeys)
+  }
 
   /**
    * @param encryptionKey The Worker secret that seals HMAC secrets (`CREDENTIAL_ENCRYPTION_KEY`).
@@ -78,9 +81,7 @@ export class ConsumerJwtVerifier {
     } catch (cause) {
       throw new EdgeAuthError('keyset_unavailable', `credential ${credential.key} cannot be opened`, { retryAfterSeconds: 60 }, { cause })
     }
-    this.#keys.set(cacheKey, key)
-    if (this.#keys.size > this.maxCachedKeys) this.#keys.delete(this.#keys.keys().next().value!)
-    return key
+    return this.#keys.set(cacheKey, key)
   }
 }
 

@@ -5,6 +5,7 @@ import { EdgeAuthError } from '../errors.js'
 import type { LegacyPart, Target } from '../keyset/schema.js'
 import type { KeySetView } from '../keyset/store.js'
 import { importPkcs1PublicKey } from './pkcs1.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** The issuer every legacy serverless token carries. */
 export const LEGACY_ISSUER = 'SCALEWAY'
@@ -37,14 +38,15 @@ export interface LegacyJwtVerifierOptions {
  * Imported keys are cached by PEM, so a warm request imports nothing.
  */
 export class LegacyJwtVerifier {
-  readonly #keys = new Map<string, CryptoKey>()
+  readonly #keys: BoundedMap<string, CryptoKey>
   readonly #tolerance: number
-  readonly #maxKeys: number
 
   constructor(options: LegacyJwtVerifierOptions = {}) {
     this.#tolerance = options.clockToleranceSeconds ?? 30
-    this.#maxKeys = options.maxCachedKeys ?? 256
+    const maxKeys = options.maxCachedKeys ?? 256
     if (!(this.#tolerance >= 0)) throw new TypeError('LegacyJwtVerifier: clockToleranceSeconds must be 0 or more')
+    if (!(maxKeys > 0)) throw new TypeError('LegacyJwtVerifier: maxCachedKeys must be a positive number')
+    this.#keys = new BoundedMap(maxKeys)
   }
 
   /**
@@ -91,9 +93,7 @@ export class LegacyJwtVerifier {
     } catch (cause) {
       throw new EdgeAuthError('keyset_unavailable', 'a captured namespace key cannot be imported', { retryAfterSeconds: 60 }, { cause })
     }
-    this.#keys.set(pem, key)
-    if (this.#keys.size > this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value!)
-    return key
+    return this.#keys.set(pem, key)
   }
 }
 

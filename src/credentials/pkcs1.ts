@@ -1,4 +1,4 @@
-import { importJWK } from 'jose'
+import { base64url, importJWK } from 'jose'
 
 /**
  * Imports an RSA public key given as PKCS#1 PEM (`-----BEGIN RSA PUBLIC KEY-----`,
@@ -22,7 +22,7 @@ export async function importPkcs1PublicKey(pem: string, algorithm: 'RS256' | 'RS
   const n = sequence.read(0x02)
   const e = sequence.read(0x02)
   if (!sequence.done() || !reader.done()) throw new TypeError('PKCS#1 key has trailing data')
-  const jwk = { kty: 'RSA', n: base64url(stripSign(n)), e: base64url(stripSign(e)) }
+  const jwk = { kty: 'RSA', n: base64url.encode(stripSign(n)), e: base64url.encode(stripSign(e)) }
   return (await importJWK(jwk, algorithm)) as CryptoKey
 }
 
@@ -57,10 +57,4 @@ function stripSign(bytes: Uint8Array): Uint8Array {
   let start = 0
   while (start < bytes.length - 1 && bytes[start] === 0) start++
   return bytes.subarray(start)
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

@@ -1,4 +1,4 @@
-import type { EdgeAuthIdentity } from '../middleware/identity.js'
+import type { EdgeAuthIdentity } from '../identity.js'
 
 /**
  * What the cache remembers of a verified credential: who it is, and, for an IAM key

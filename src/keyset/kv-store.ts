@@ -14,6 +14,7 @@ import {
   type Manifest,
 } from './schema.js'
 import type { KeySetStore, KeySetView, StoreContext } from './store.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** The subset of a Workers KV binding the store reads. */
 export interface KeySetKvReader {
@@ -98,10 +99,9 @@ export class KvKeySetStore implements KeySetStore {
   readonly #maxStalenessMs: number
   readonly #manifestCacheTtl: number
   readonly #partCacheTtl: number
-  readonly #maxCachedParts: number
   readonly #maxSyncAgeMs: number | undefined
   readonly #clock: () => number
-  readonly #parts = new Map<string, unknown>()
+  readonly #parts: BoundedMap<string, unknown>
   /** Records already checked, by their raw object (dropped with their shard). */
   readonly #checked = new WeakMap<object, ApiKeyRecord>()
   #loaded: Loaded | undefined
@@ -125,7 +125,7 @@ export class KvKeySetStore implements KeySetStore {
     }
     this.#manifestCacheTtl = kvCacheTtl('manifestCacheTtlSeconds', options.manifestCacheTtlSeconds ?? 30)
     this.#partCacheTtl = kvCacheTtl('partCacheTtlSeconds', options.partCacheTtlSeconds ?? 3600)
-    this.#maxCachedParts = positive('maxCachedParts', options.maxCachedParts ?? 512)
+    this.#parts = new BoundedMap(positive('maxCachedParts', options.maxCachedParts ?? 512))
     this.#clock = options.clock ?? Date.now
     this.#maxSyncAgeMs = options.maxSyncAgeSeconds === undefined ? undefined : 1000 * positive('maxSyncAgeSeconds', options.maxSyncAgeSeconds)
   }
@@ -304,21 +304,11 @@ export class KvKeySetStore implements KeySetStore {
 
   async #part<S extends v.GenericSchema>(hash: string, schema: S, what: string): Promise<v.InferOutput<S>> {
     const cached = this.#parts.get(hash)
-    if (cached !== undefined) {
-      // Refresh its place in the LRU order.
-      this.#parts.delete(hash)
-      this.#parts.set(hash, cached)
-      return cached as v.InferOutput<S>
-    }
+    if (cached !== undefined) return cached as v.InferOutput<S>
     const text = await this.#kv.get(kvKeys.part(hash), { type: 'text', cacheTtl: this.#partCacheTtl })
     if (text === null) throw new Error(`${what} part ${hash} is missing`)
     const parsed = parseJson(schema, text, `${what} part ${hash}`)
-    this.#parts.set(hash, parsed)
-    if (this.#parts.size > this.#maxCachedParts) {
-      const oldest = this.#parts.keys().next().value
-      if (oldest !== undefined) this.#parts.delete(oldest)
-    }
-    return parsed
+    return this.#parts.set(hash, parsed)
   }
 }
 

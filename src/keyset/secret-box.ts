@@ -1,3 +1,4 @@
+import { base64url } from 'jose'
 import type { SealedSecret } from './jwt-schema.js'
 
 const encoder = new TextEncoder()
@@ -36,7 +37,7 @@ async function sealingKey(masterSecret: string): Promise<CryptoKey> {
 export async function sealSecret(secret: Uint8Array, masterSecret: string, context: string): Promise<SealedSecret> {
   const iv = crypto.getRandomValues(new Uint8Array(12))
   const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: encoder.encode(context) }, await sealingKey(masterSecret), new Uint8Array(secret))
-  return { v: 1, iv: toBase64url(iv), ct: toBase64url(new Uint8Array(ct)) }
+  return { v: 1, iv: base64url.encode(iv), ct: base64url.encode(new Uint8Array(ct)) }
 }
 
 /**
@@ -45,20 +46,10 @@ export async function sealSecret(secret: Uint8Array, masterSecret: string, conte
  */
 export async function openSecret(sealed: SealedSecret, masterSecret: string, context: string): Promise<Uint8Array> {
   const plain = await crypto.subtle.decrypt(
-    { name: 'AES-GCM', iv: fromBase64url(sealed.iv), additionalData: encoder.encode(context) },
+    { name: 'AES-GCM', iv: base64url.decode(sealed.iv) as Uint8Array<ArrayBuffer>, additionalData: encoder.encode(context) },
     await sealingKey(masterSecret),
-    fromBase64url(sealed.ct),
+    base64url.decode(sealed.ct) as Uint8Array<ArrayBuffer>,
   )
   return new Uint8Array(plain)
 }
 
-export function toBase64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  const base64 = text.replace(/-/g, '+').replace(/_/g, '/')
-  return Uint8Array.from(atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4)), (ch) => ch.charCodeAt(0))
-}

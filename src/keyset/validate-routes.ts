@@ -1,5 +1,5 @@
 import { EdgeAuthError } from '../errors.js'
-import { routePrefixNormalForm } from '../proxy/normalize-path.js'
+import { routePrefixNormalForm } from '../http/normalize-path.js'
 
 /** Paths under this prefix belong to the gateway itself (its admin API). */
 export const RESERVED_PREFIX = '/__edgegw'

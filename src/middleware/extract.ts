@@ -1,6 +1,6 @@
 import { EdgeAuthError } from '../errors.js'
-import { parseCookies } from './cookie-header.js'
-import { canonicalHeaderName } from './header-name.js'
+import { parseCookies } from '../http/cookie-header.js'
+import { canonicalHeaderName } from '../http/header-name.js'
 
 /** Where a credential was found; recorded for logs, never with the value. */
 export type CredentialLocation = 'x-auth-token' | 'authorization' | `header:${string}` | `query:${string}` | `cookie:${string}` | `body:${string}`

@@ -1,4 +1,5 @@
 import { EdgeAuthError, type EdgeAuthErrorCode } from '../errors.js'
+import { problemJson } from '../http/problem-json.js'
 
 /** How a refusal looks on the wire: status, RFC 6750 error and a generic human text. */
 interface WireError {
@@ -95,26 +96,24 @@ export function bearerChallenge(error: EdgeAuthError, realm: string): string | u
  */
 export function problemResponse(error: EdgeAuthError, context: ProblemContext): Response {
   const wire = wireErrorFor(error.code)
-  const headers = new Headers({
-    'content-type': 'application/problem+json',
-    'cache-control': 'no-store',
-    'x-request-id': context.requestId,
-  })
+  const headers: Record<string, string> = {}
   const challenge = bearerChallenge(error, context.realm)
-  if (challenge) headers.set('www-authenticate', challenge)
-  if (wire.status === 405 && error.details.allow) headers.set('allow', error.details.allow.join(', '))
+  if (challenge) headers['www-authenticate'] = challenge
+  if (wire.status === 405 && error.details.allow) headers.allow = error.details.allow.join(', ')
   // A 503 says when to come back (not a configuration error: retrying does not help); a refusal with a known end (a brownout) says it too.
   const retryAfter = error.details.retryAfterSeconds ?? (wire.status === 503 && error.code !== 'config_invalid' ? 30 : undefined)
-  if (retryAfter !== undefined) headers.set('retry-after', String(retryAfter))
-  const body = {
-    type: `urn:edge-auth-gateway:problem:${error.code}`,
-    title: wire.title,
-    status: wire.status,
-    code: error.code,
-    // The setting's name only (a var, secret or binding of the Worker), never its value.
-    detail: error.code === 'config_invalid' && error.details.setting ? `The gateway is not configured correctly: ${error.details.setting} is missing or invalid.` : (error.details.publicDetail ?? wire.detail),
-    ...(error.code === 'config_invalid' && error.details.setting ? { setting: error.details.setting } : {}),
-    request_id: context.requestId,
-  }
-  return new Response(JSON.stringify(body), { status: wire.status, headers })
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
+  // The setting's name only (a var, secret or binding of the Worker), never its value.
+  const setting = error.code === 'config_invalid' ? error.details.setting : undefined
+  return problemJson(
+    {
+      status: wire.status,
+      code: error.code,
+      title: wire.title,
+      detail: setting ? `The gateway is not configured correctly: ${setting} is missing or invalid.` : (error.details.publicDetail ?? wire.detail),
+      requestId: context.requestId,
+      ...(setting ? { extensions: { setting } } : {}),
+    },
+    headers,
+  )
 }

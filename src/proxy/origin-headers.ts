@@ -1,5 +1,5 @@
-import { canonicalHeaderName } from '../middleware/header-name.js'
-import type { EdgeAuthIdentity } from '../middleware/identity.js'
+import { canonicalHeaderName } from '../http/header-name.js'
+import type { EdgeAuthIdentity } from '../identity.js'
 
 export { canonicalHeaderName }
 

@@ -2,7 +2,7 @@ import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { aclAllows } from '../../src/authz/acl.js'
 import { RouteAuthSchema } from '../../src/keyset/jwt-schema.js'
-import type { EdgeAuthIdentity } from '../../src/middleware/identity.js'
+import type { EdgeAuthIdentity } from '../../src/identity.js'
 
 const auth = (input: v.InferInput<typeof RouteAuthSchema>) => v.parse(RouteAuthSchema, input)
 const ALICE = '0a1b2c3d-0000-4000-8000-00000000a11c'

@@ -8,7 +8,7 @@ import { sealSecret } from '../../src/keyset/secret-box.js'
 import { VerificationCache, type VerifiedCredential } from '../../src/credentials/verification-cache.js'
 import { apiKeyDigest } from '../../src/keyset/digest.js'
 import { RouteAuthSchema } from '../../src/keyset/jwt-schema.js'
-import type { EdgeAuthIdentity } from '../../src/middleware/identity.js'
+import type { EdgeAuthIdentity } from '../../src/identity.js'
 import { ORG, PROJECT, secrets, testKeySet } from '../support/fixtures.js'
 
 const MASTER = 'test-credential-encryption-key-0123456789abcdef'

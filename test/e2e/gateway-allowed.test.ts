@@ -107,20 +107,23 @@ describe('an allowed call', () => {
   })
 
   it('logs one line per request with identifiers, never the secret or the query', async () => {
-    const log = vi.spyOn(console, 'log')
+    const spies = (['log', 'warn', 'error'] as const).map((method) => vi.spyOn(console, method).mockImplementation(() => {}))
     try {
       await gateway('/hello?token=secret-in-query', { headers: { 'x-auth-token': secrets.functions } })
       await gateway('/hello', { headers: { 'x-auth-token': secrets.unknown } })
       await gateway('/hello', { headers: { 'x-auth-token': secrets.noGrant } })
-      const lines = log.mock.calls.map((args) => String(args[0]))
-      expect(lines).toHaveLength(3)
+      const [log, warn, error] = spies.map((spy) => spy.mock.calls.map((args) => String(args[0])))
+      expect(error).toEqual([])
+      expect(log).toHaveLength(1)
+      expect(warn).toHaveLength(2)
+      const lines = [...(log ?? []), ...(warn ?? [])]
       const [ok, refused, denied] = lines.map((line) => JSON.parse(line))
-      expect(denied).toMatchObject({ status: 403, code: 'permission_denied', credential_id: 'SCW00000000000000005' })
-      expect(ok).toMatchObject({ status: 200, path: '/hello', route: 'hello-fn', auth_method: 'iam-api-key', credential_id: 'SCW00000000000000001', code: null })
-      expect(refused).toMatchObject({ status: 401, code: 'api_key_unknown', principal: null })
+      expect(denied).toMatchObject({ level: 'warn', status: 403, code: 'permission_denied', route: 'hello-fn', credential_id: 'SCW00000000000000005' })
+      expect(ok).toMatchObject({ level: 'info', status: 200, path: '/hello', route: 'hello-fn', auth_method: 'iam-api-key', credential_id: 'SCW00000000000000001', code: null })
+      expect(refused).toMatchObject({ level: 'warn', status: 401, code: 'api_key_unknown', route: 'hello-fn', principal: null })
       expect(lines.join('\n')).not.toMatch(new RegExp(`${secrets.functions}|${secrets.unknown}|${secrets.noGrant}|secret-in-query`))
     } finally {
-      log.mockRestore()
+      for (const spy of spies) spy.mockRestore()
     }
   })
 })

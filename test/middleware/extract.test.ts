@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { caught } from '../support/errors.js'
-import { parseCookies, withoutCookies } from '../../src/middleware/cookie-header.js'
+import { parseCookies, withoutCookies } from '../../src/http/cookie-header.js'
 import { credentialShape, extractCredential } from '../../src/middleware/extract.js'
 
 const none = { queryParameters: [], cookies: [] }

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
-import { beforeAll, expect, it } from 'vitest'
-import { createGateway, staticKeySet, type KeySetSource } from '../../src/index.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createGateway, EdgeAuthError, staticKeySet, type KeySetSource, type KeySetStore } from '../../src/index.js'
 import { secrets, testKeySet } from '../support/fixtures.js'
 
 let source: KeySetSource
@@ -8,19 +8,82 @@ beforeAll(async () => {
   source = await testKeySet()
 })
 
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext
+
+function gatewayLogging(options: { accessLog?: 'all' | 'refusals' | 'off'; keySet?: () => KeySetStore } = {}) {
+  const lines: Record<string, unknown>[] = []
+  const app = createGateway({
+    keySet: options.keySet ?? (() => staticKeySet(source)),
+    originToken: () => env.ORIGIN_AUTH_TOKEN,
+    allowInsecureLoopbackOrigins: true,
+    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+    log: (line) => void lines.push(line),
+  })
+  return { lines, request: (path: string, init: RequestInit = {}) => app.request(`https://gw.example${path}`, init, env, ctx) }
+}
+
 it.each([
   ['all', [200, 401]],
   ['refusals', [401]],
   ['off', []],
 ] as const)('ACCESS_LOG=%s logs the statuses %o', async (accessLog, expected) => {
-  const lines: Record<string, unknown>[] = []
-  const app = createGateway({ keySet: () => staticKeySet(source), originToken: () => env.ORIGIN_AUTH_TOKEN, allowInsecureLoopbackOrigins: true, accessLog, log: (line) => void lines.push(line) })
-  const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext
-  expect((await app.request('https://gw.example/hello', { headers: { 'x-auth-token': secrets.functions } }, env, ctx)).status).toBe(200)
-  expect((await app.request('https://gw.example/hello', {}, env, ctx)).status).toBe(401)
+  const { lines, request } = gatewayLogging({ accessLog })
+  expect((await request('/hello', { headers: { 'x-auth-token': secrets.functions } })).status).toBe(200)
+  expect((await request('/hello')).status).toBe(401)
   expect(lines.map((line) => line.status)).toEqual(expected)
 })
 
 it('refuses an unknown access-log level', () => {
   expect(() => createGateway({ keySet: () => staticKeySet(source), originToken: () => undefined, accessLog: 'verbose' as never })).toThrow(/accessLog/)
+})
+
+describe('the access-log line', () => {
+  it.each([
+    ['an allowed request', '/hello?token=secret-in-query', { 'x-auth-token': secrets.functions }, { status: 200, level: 'info', path: '/hello', route: 'hello-fn', code: null }],
+    ['a refusal on a route', '/hello', {}, { status: 401, level: 'warn', path: '/hello', route: 'hello-fn', code: 'credentials_missing' }],
+    ['a denial on a route', '/echo/x', { 'x-auth-token': secrets.noGrant }, { status: 403, level: 'warn', path: '/echo/x', route: 'echo-ctr', code: 'permission_denied' }],
+    ['a path no route matches, normalised', '/%6Eowhere//a/./b/../c?x=1', {}, { status: 404, level: 'warn', path: '/nowhere/a/c', route: null, code: 'route_not_found' }],
+    ['a path that cannot be normalised', '/hello/..;/admin', {}, { status: 400, level: 'warn', path: null, route: null, code: 'path_invalid' }],
+  ] as const)('for %s: time, level, normalised path, route and code', async (_name, path, headers, expected) => {
+    const { lines, request } = gatewayLogging()
+    const res = await request(path, { headers })
+    expect(res.status).toBe(expected.status)
+    expect(lines).toHaveLength(1)
+    const [line] = lines
+    expect(line).toMatchObject({ ...expected, method: 'GET', request_id: res.headers.get('x-request-id') })
+    expect(new Date(String(line?.time)).toISOString()).toBe(line?.time)
+    expect(Math.abs(Date.parse(String(line?.time)) - Date.now())).toBeLessThan(60_000)
+    expect(JSON.stringify(lines)).not.toMatch(/secret-in-query|x=1|aaaaaaaa-/)
+  })
+
+  it('an infrastructure failure is level error with its code', async () => {
+    const failing: KeySetStore = {
+      current: () => Promise.reject(new EdgeAuthError('keyset_unavailable', 'KV is down')),
+    } as unknown as KeySetStore
+    const { lines, request } = gatewayLogging({ keySet: () => failing })
+    const res = await request('/hello')
+    expect(res.status).toBe(503)
+    expect(lines).toEqual([expect.objectContaining({ status: 503, level: 'error', code: 'keyset_unavailable', path: '/hello', route: null })])
+  })
+
+  it('an unexpected failure answers the one problem shape and logs its error line and an access line, both level error', async () => {
+    const broken: KeySetStore = { current: () => Promise.reject(new Error('boom')) } as unknown as KeySetStore
+    const { lines, request } = gatewayLogging({ keySet: () => broken })
+    const res = await request('/hello')
+    expect(res.status).toBe(500)
+    const requestId = res.headers.get('x-request-id')
+    expect(res.headers.get('content-type')).toBe('application/problem+json')
+    expect(await res.json()).toEqual({
+      type: 'urn:edge-auth-gateway:problem:internal_error',
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'internal_error',
+      detail: 'The gateway failed unexpectedly; the request id is in the log.',
+      request_id: requestId,
+    })
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'error', error: 'boom', request_id: requestId }),
+      expect.objectContaining({ status: 500, level: 'error', code: 'internal_error', path: '/hello', route: null }),
+    ])
+  })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { EdgeAuthIdentity } from '../../src/middleware/identity.js'
+import type { EdgeAuthIdentity } from '../../src/identity.js'
 import { canonicalHeaderName, dropCredentialFromResponse, headersForOrigin, setIdentityHeaders } from '../../src/proxy/origin-headers.js'
 
 describe('canonicalHeaderName', () => {

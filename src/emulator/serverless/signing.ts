@@ -5,7 +5,7 @@
  * answer that creates a token (recorded in terraform-provider-scaleway's
  * `function-token-basic` cassette, whose JWTs carry the claims below).
  */
-import { importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose'
+import { base64url, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose'
 
 /** A namespace's key pair, imported. */
 export interface NamespaceKey {
@@ -22,8 +22,8 @@ function derLength(length: number): number[] {
   return [0x80 | bytes.length, ...bytes]
 }
 
-function derInteger(base64url: string): number[] {
-  let bytes = [...Uint8Array.from(atob(base64url.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0))]
+function derInteger(encoded: string): number[] {
+  let bytes = [...base64url.decode(encoded)]
   while (bytes.length > 1 && bytes[0] === 0) bytes = bytes.slice(1)
   // DER integers are signed: a leading 1 bit needs a zero byte in front.
   if ((bytes[0] ?? 0) & 0x80) bytes.unshift(0)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EdgeAuthError } from '../../src/errors.js'
-import { normalizePath, routePrefixNormalForm } from '../../src/proxy/normalize-path.js'
+import { normalizePath, routePrefixNormalForm } from '../../src/http/normalize-path.js'
 
 describe('normalizePath', () => {
   it.each([
