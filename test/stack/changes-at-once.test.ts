@@ -64,7 +64,7 @@ describe('a new credential', () => {
     const token = await new SignJWT({ iss: credential.key })
       .setProtectedHeader({ alg: 'HS256' })
       .setExpirationTime('5m')
-      .sign(Buffer.from(credential.secret, 'base64url'))
+      .sign(new TextEncoder().encode(credential.secret))
 
     const allowed = await fetch(`${t.stack.gatewayUrl}/hello-consumers`, { headers: { authorization: `Bearer ${token}` } })
     const echo = (await allowed.json()) as PlatformEcho

@@ -25,7 +25,7 @@ beforeAll(async () => {
     const consumer = await adminJson('POST', '/consumers', { username: `${name}-${run}` })
     const credential = await adminJson('POST', `/consumers/${consumer.body.id}/jwt`, { algorithm: 'HS256' })
     expect(credential.status).toBe(201)
-    consumers[name] = { id: consumer.body.id, key: credential.body.key, secret: Uint8Array.from(atob(credential.body.secret.replace(/-/g, '+').replace(/_/g, '/')), (ch) => ch.charCodeAt(0)) }
+    consumers[name] = { id: consumer.body.id, key: credential.body.key, secret: new TextEncoder().encode(credential.body.secret) }
   }
   await settled()
   expect((await adminJson('POST', '/sync')).body).toMatchObject({ ok: true })
