@@ -6,6 +6,7 @@ import { registryKeys } from '../../src/sync/registry.js'
 import { clearKv } from '../support/admin-api.js'
 import { emulator, emulatorAdmin, emulatorOrganization } from '../support/emulator-admin.js'
 import { newMarker, originSaw } from '../support/origin.js'
+import { audited } from '../support/audited.js'
 
 // Listing, rotating and revoking API keys against a real IAM API (the emulator over HTTP).
 
@@ -21,17 +22,6 @@ async function atGateway(secret: string, now = Date.now()) {
   const marker = newMarker()
   const res = await gateway.request('https://gw.example/fn', { headers: { 'x-auth-token': secret, 'x-test-marker': marker } }, env, ctx)
   return { status: res.status, challenge: res.headers.get('www-authenticate'), body: (await res.json()) as any, saw: await originSaw(marker) }
-}
-
-async function audited<T>(run: () => Promise<T>): Promise<{ result: T; audit: Record<string, any>[] }> {
-  const lines: string[] = []
-  const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')))
-  try {
-    const result = await run()
-    return { result, audit: lines.flatMap((line) => (line.startsWith('{"type":"audit"') ? [JSON.parse(line)] : [])) }
-  } finally {
-    spy.mockRestore()
-  }
 }
 
 let counter = 0

@@ -15,6 +15,7 @@ import { runSync } from '../../src/sync/run-sync.js'
 import { ServerlessApi } from '../../src/sync/serverless-api.js'
 import { clearKv } from '../support/admin-api.js'
 import { newMarker, originSaw } from '../support/origin.js'
+import { audited } from '../support/audited.js'
 
 // The capture endpoints against a real IAM API (the emulator over HTTP): who may be
 // registered, proof that the caller holds the secret, and no silent replacement.
@@ -99,26 +100,6 @@ async function iamKey(rules: Record<string, unknown>[], via: 'policy' | 'group' 
 
 const invoke = () => [{ permission_set_names: ['FunctionsPrivateAccess'], project_ids: [org] }]
 const onOrg = (set: string) => [{ permission_set_names: [set], organization_id: org }]
-
-/** One line per console.log call during `run`, parsed. */
-async function audited<T>(run: () => Promise<T>): Promise<{ result: T; audit: Record<string, any>[]; raw: string[] }> {
-  const raw: string[] = []
-  const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void raw.push(args.map(String).join(' ')))
-  try {
-    const result = await run()
-    const audit = raw.flatMap((line) => {
-      try {
-        const parsed = JSON.parse(line)
-        return parsed?.type === 'audit' ? [parsed] : []
-      } catch {
-        return []
-      }
-    })
-    return { result, audit, raw }
-  } finally {
-    spy.mockRestore()
-  }
-}
 
 beforeAll(async () => {
   const info = await emulator('GET', '/emulator/info')

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { SignJWT, exportSPKI, generateKeyPair } from 'jose'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { createGateway } from '../../src/gateway.js'
 import { KvKeySetStore } from '../../src/keyset/kv-store.js'
 import { openSecret } from '../../src/keyset/secret-box.js'
@@ -10,6 +10,7 @@ import { adminJson, clearKv, settled } from '../support/admin-api.js'
 import { PROJECT } from '../support/fixtures.js'
 import { keyPairFor } from '../support/jwt-keys.js'
 import { newMarker, originSaw } from '../support/origin.js'
+import { audited } from '../support/audited.js'
 
 // PATCH and rotation of consumers' JWT credentials, checked at a gateway that reads
 // the key set afresh after each sync.
@@ -47,17 +48,6 @@ async function freshPair(algorithm: 'ES256' | 'EdDSA') {
 }
 
 const hs256 = (iss: string, secret: string) => new SignJWT({ some: 'payload' }).setProtectedHeader({ alg: 'HS256' }).setIssuer(iss).sign(new TextEncoder().encode(secret))
-
-async function audited<T>(run: () => Promise<T>): Promise<{ result: T; audit: Record<string, any>[] }> {
-  const lines: string[] = []
-  const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')))
-  try {
-    const result = await run()
-    return { result, audit: lines.flatMap((line) => (line.startsWith('{"type":"audit"') ? [JSON.parse(line)] : [])) }
-  } finally {
-    spy.mockRestore()
-  }
-}
 
 describe('PATCH /consumers/{consumer}/jwt/{credential}', () => {
   it('generate_secret: a new secret shown once, sealed under the same id; tokens signed with the old one are refused, with the new one allowed', async () => {

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers'
-import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { admin, adminJson, clearKv, settled, ADMIN_PATH } from '../support/admin-api.js'
 import { PROJECT } from '../support/fixtures.js'
+import { audited } from '../support/audited.js'
 
 const target = { url: `${env.ORIGINS_URL}/functions/hello`, kind: 'function', projectId: PROJECT, privacy: 'private' }
 const route = (id: string, path: string, extra: Record<string, unknown> = {}) => ({ id, paths: [path], target, ...extra })
@@ -16,18 +17,6 @@ async function withIfMatch(method: string, path: string, etag: string, body?: un
   const res = await admin(method, path, body, { 'if-match': etag })
   const text = await res.text()
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null }
-}
-
-/** The audit lines console.log received while `run` ran. */
-async function audited<T>(run: () => Promise<T>): Promise<{ result: T; audit: Record<string, unknown>[] }> {
-  const lines: string[] = []
-  const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' ')))
-  try {
-    const result = await run()
-    return { result, audit: lines.flatMap((line) => (line.startsWith('{"type":"audit"') ? [JSON.parse(line)] : [])) }
-  } finally {
-    spy.mockRestore()
-  }
 }
 
 describe('POST /routes', () => {
