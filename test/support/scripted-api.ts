@@ -18,6 +18,10 @@ const jwks = new Map<string, string>()
 
 export default {
   async fetch(request: Request): Promise<Response> {
+    // Read the whole request body before answering: a peer that answers a POST (e.g. with
+    // a redirect) while its body is still being sent can make the client see
+    // "Network connection lost" instead of the answer.
+    const bodyText = request.body ? await request.text() : ''
     const url = new URL(request.url)
     const seq = /^\/seq\/([\w-]+)(\/count)?$/.exec(url.pathname)
     if (seq) {
@@ -35,7 +39,7 @@ export default {
     if (jwksPath) {
       const id = jwksPath[1]!
       if (request.method === 'PUT') {
-        jwks.set(id, await request.text())
+        jwks.set(id, bodyText)
         return new Response(null, { status: 204 })
       }
       if (jwksPath[2]) return Response.json({ count: calls.get(`jwks:${id}`) ?? 0 })
