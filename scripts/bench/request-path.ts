@@ -10,45 +10,13 @@
  *   is the Workers' alone: origin, KV and JWKS work happens in "infra", as it
  *   happens outside the Worker in production.
  */
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { bundleWorker } from '../lib/bundle.js'
+import { ALL_VARIANTS, startBenchStack, type BenchStack } from './lib/bench-stack.js'
 import { tempDir } from './lib/processes.js'
-import { BENCH_CLIENT_IP_HEADER, CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, PROJECT, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
 import { machineCpu, selfCpuSeconds } from './lib/machine.js'
 import { median } from './lib/stats.js'
-import { renderConfig, startWorkerd, type Binding, type Workerd } from './lib/workerd.js'
 
-/** A variant of the comparison. */
-export interface VariantSpec {
-  id: string
-  /** The issue's letter: a … h. */
-  letter: string
-  label: string
-  /** Bundled module file (in the config directory). */
-  module: string
-  /** For JWT paths: the naive variant it must beat. */
-  naive?: string
-  /** Only with `--breakdown`: where the gateway's cost goes. */
-  breakdown?: boolean
-}
-
-export const ALL_VARIANTS: VariantSpec[] = [
-  { id: 'bare', letter: 'a', label: 'bare Hono proxy (baseline)', module: 'bare-proxy.js' },
-  { id: 'apikey', letter: 'b', label: 'gateway: IAM API key', module: 'gateway.js' },
-  { id: 'hs256', letter: 'c', label: 'gateway: consumer JWT HS256', module: 'gateway.js', naive: 'naive-hs256' },
-  { id: 'rs256', letter: 'd', label: 'gateway: consumer JWT RS256', module: 'gateway.js', naive: 'naive-jwk' },
-  { id: 'es256', letter: 'e', label: 'gateway: consumer JWT ES256', module: 'gateway.js', naive: 'naive-jwk' },
-  { id: 'legacy', letter: 'f', label: 'gateway: legacy serverless JWT', module: 'gateway.js', naive: 'naive-jwk' },
-  { id: 'refused', letter: 'g', label: 'gateway: refused (unknown key, 401)', module: 'gateway.js' },
-  { id: 'condition', letter: 'i', label: 'gateway: IAM API key, office hours + IP range condition', module: 'gateway.js' },
-  { id: 'naive-hs256', letter: 'h1', label: 'naive: hono/jwt HS256, secret from KV', module: 'naive-jwt.js' },
-  { id: 'naive-jwk', letter: 'h2', label: 'naive: hono/jwk RS256, jwks_uri', module: 'naive-jwk.js' },
-  { id: 'edgeauth-apikey', letter: 'x1', label: 'breakdown: edgeAuth + proxy, API key', module: 'edge-auth-proxy.js', breakdown: true },
-  { id: 'nolog-apikey', letter: 'x2', label: 'breakdown: gateway, no access log, API key', module: 'gateway.js', breakdown: true },
-  { id: 'nousage-apikey', letter: 'x3', label: 'breakdown: gateway, no usage counting, API key', module: 'gateway.js', breakdown: true },
-]
+export { ALL_VARIANTS, bundleBenchWorkers, type VariantSpec } from './lib/bench-stack.js'
 
 /** Durations and sizes of the phase. */
 export interface RequestPathOptions {
@@ -65,6 +33,12 @@ export interface RequestPathOptions {
   latencyLoadFraction: number
   /** Add the breakdown variants (x1, x2). */
   breakdown: boolean
+  /**
+   * Pin the variants' workerd to core 0, and the load generator (this process) and the
+   * infra workerd to core 1 (`taskset`), so that the fixed-rate latency is measured
+   * with the Worker on a core of its own, on a 2-core machine too.
+   */
+  pin?: boolean
   log: (line: string) => void
 }
 
@@ -110,31 +84,6 @@ export interface RequestPathResult {
   variants: VariantSummary[]
 }
 
-const moduleEntries: Record<string, string> = {
-  'origin.js': 'origin.ts',
-  'kv-service.js': 'kv-service.ts',
-  'jwks.js': 'jwks.ts',
-  'bare-proxy.js': 'bare-proxy.ts',
-  'gateway.js': 'gateway.ts',
-  'naive-jwt.js': 'naive-jwt.ts',
-  'naive-jwk.js': 'naive-jwk.ts',
-  'edge-auth-proxy.js': 'edge-auth-proxy.ts',
-}
-
-/** Bundles the bench Workers into `dir`. */
-export async function bundleBenchWorkers(dir: string, names = Object.keys(moduleEntries)): Promise<void> {
-  for (const name of names) {
-    const entry = new URL(`./workers/${moduleEntries[name]}`, import.meta.url).pathname
-    writeFileSync(join(dir, name), await bundleWorker(entry))
-  }
-}
-
-async function check(url: string, shape: RequestShape, what: string): Promise<void> {
-  const res = await fetch(url, { headers: shape.headers })
-  const body = await res.text()
-  if (res.status !== shape.expectStatus) throw new Error(`${what}: expected ${shape.expectStatus}, got ${res.status}: ${body.slice(0, 300)}`)
-}
-
 /**
  * Runs the whole request-path comparison.
  * @throws {Error} when a variant does not answer as expected (so that a broken variant is never timed).
@@ -142,78 +91,11 @@ async function check(url: string, shape: RequestShape, what: string): Promise<vo
 export async function benchRequestPath(options: RequestPathOptions): Promise<RequestPathResult> {
   const temp = tempDir('edgegw-bench-')
   const dir = temp.path
-  const running: Workerd[] = []
   const selected = ALL_VARIANTS.filter((v) => options.breakdown || !v.breakdown)
+  let stack: BenchStack | undefined
   try {
-    await bundleBenchWorkers(dir)
-    const infra = await startWorkerd({
-      dir,
-      name: 'infra',
-      sockets: ['origin', 'kv', 'jwks'],
-      config: renderConfig([
-        { name: 'origin', module: 'origin.js' },
-        { name: 'kv', module: 'kv-service.js' },
-        { name: 'jwks', module: 'jwks.js' },
-      ]),
-    })
-    running.push(infra)
-    const fixtures = await makeFixtures(infra.url('origin'))
-    await seedKv(infra.url('kv'), fixtures.kv)
-    const jwksUrl = `${infra.url('jwks')}/.well-known/jwks.json`
-    const put = await fetch(jwksUrl, { method: 'PUT', body: JSON.stringify(fixtures.jwks) })
-    if (!put.ok) throw new Error(`setting the JWKS: ${put.status}`)
-
-    const originUrl = infra.url('origin')
-    const kvAddress = infra.url('kv').replace('http://', '')
-    const bindingsFor = (v: VariantSpec): Binding[] => {
-      switch (v.module) {
-        case 'edge-auth-proxy.js':
-          return [{ name: 'KEYSET', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }, { name: 'PROJECT_ID', text: PROJECT }]
-        case 'gateway.js':
-          return [
-            { name: 'KEYSET', kvNamespace: 'kv' },
-            { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
-            { name: 'CREDENTIAL_ENCRYPTION_KEY', text: CREDENTIAL_ENCRYPTION_KEY },
-            // The bench origin is http://127.0.0.1.
-            { name: 'ALLOW_INSECURE_LOOPBACK_ORIGINS', text: 'true' },
-            ...(v.id === 'nolog-apikey' ? [{ name: 'ACCESS_LOG', text: 'off' }] : []),
-            ...(v.id === 'nousage-apikey' ? [{ name: 'USAGE_COUNTING', text: 'off' }] : []),
-            ...(v.id === 'condition' ? [{ name: 'CLIENT_IP_HEADER', text: BENCH_CLIENT_IP_HEADER }] : []),
-          ]
-        case 'naive-jwt.js':
-          return [{ name: 'KV', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }]
-        case 'naive-jwk.js':
-          return [{ name: 'JWKS_URL', text: jwksUrl }, { name: 'ORIGIN_URL', text: originUrl }]
-        default:
-          return [{ name: 'ORIGIN_URL', text: originUrl }]
-      }
-    }
-    const variants = await startWorkerd({
-      dir,
-      name: 'variants',
-      sockets: selected.map((v) => v.id),
-      config: renderConfig(
-        selected.map((v) => ({ name: v.id, module: v.module, bindings: bindingsFor(v), globalOutbound: 'loopback' })),
-        [
-          { name: 'loopback', network: { allow: ['127.0.0.1/32'] } },
-          { name: 'kv', external: { address: kvAddress } },
-        ],
-      ),
-    })
-    running.push(variants)
-
-    // The breakdown variants send the API key of (b): x2 on the gateway's route, x1 to its own app (no route table).
-    const shapes: Record<string, RequestShape> = {
-      ...fixtures.requests,
-      'nolog-apikey': fixtures.requests.apikey!,
-      'nousage-apikey': fixtures.requests.apikey!,
-      'edgeauth-apikey': { ...fixtures.requests.apikey!, path: '/fn/hello' },
-    }
-    const target = (id: string) => {
-      const shape = shapes[id]!
-      return { url: `${variants.url(id)}${shape.path}`, shape }
-    }
-    for (const v of selected) await check(target(v.id).url, target(v.id).shape, `variant ${v.letter} (${v.id})`)
+    stack = await startBenchStack({ dir, selected, ...(options.pin ? { variantsWrap: ['taskset', '-c', '0'], infraWrap: ['taskset', '-c', '1'] } : {}) })
+    const { infra, variants, originUrl, target } = stack
     options.log(`request path: workerd serve ${variants.pid} (variants) and ${infra.pid} (origin, KV, JWKS); every variant answers as expected`)
 
     // Warm-up: JIT, key imports, the key set in memory, connection pools.
@@ -310,7 +192,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
       variants: summaries,
     }
   } finally {
-    for (const w of running.reverse()) await w.stop()
+    await stack?.stop()
     temp.done()
   }
 }

@@ -5,6 +5,7 @@
  *   npm run bench -- --quick          # a short smoke run (figures not comparable)
  *   npm run bench -- --rounds 5       # more rounds of the request-path comparison
  *   npm run bench -- --breakdown      # two more variants that tell where the gateway's cost goes
+ *   npm run bench -- --profile b,c,i,g  # V8 CPU profiles of those variants under load (scripts/bench/profile.ts), nothing else
  *
  * Prints the tables and writes bench-results/latest.json. docs/benchmarks.md says
  * what each figure means.
@@ -22,6 +23,11 @@ import { benchRequestPath, type RequestPathOptions } from './request-path.js'
 import { benchVerifyCost } from './verify-cost.js'
 
 const args = process.argv.slice(2)
+if (args.includes('--profile')) {
+  const { profileMain } = await import('./profile.js')
+  await profileMain(args)
+  process.exit(0)
+}
 const quick = args.includes('--quick')
 const breakdown = args.includes('--breakdown')
 const roundsArg = args.indexOf('--rounds')
@@ -56,7 +62,7 @@ const results: Omit<BenchResults, 'targets'> = {
     workingTreeChanged: git('status', '--porcelain', '--', 'src') === '' ? 'no' : 'yes (src/ has uncommitted changes)',
     server: 'workerd serve with a generated config (no Miniflare in the request path)',
   },
-  settings: { ...settings, breakdown: breakdown ? 'yes' : 'no', keySetSizes: sizes.join(','), quick: quick ? 'yes' : 'no' },
+  settings: { ...settings, breakdown: breakdown ? 'yes' : 'no', pin: settings.pin ? 'yes' : 'no', keySetSizes: sizes.join(','), quick: quick ? 'yes' : 'no' },
 }
 
 log(`edge-auth-gateway benchmark${quick ? ' (--quick: short runs, figures not comparable)' : ''}: Node ${process.version}, workerd ${WORKERD_VERSION}, autocannon ${AUTOCANNON_VERSION}, ${cpus().length} cores`)
