@@ -10,6 +10,7 @@
  *   is the Workers' alone: origin, KV and JWKS work happens in "infra", as it
  *   happens outside the Worker in production.
  */
+import { execFileSync } from 'node:child_process'
 import { ALL_VARIANTS, startBenchStack, type BenchStack } from './lib/bench-stack.js'
 import { tempDir } from './lib/processes.js'
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
@@ -39,6 +40,8 @@ export interface RequestPathOptions {
    * with the Worker on a core of its own, on a 2-core machine too.
    */
   pin?: boolean
+  /** Only these variants (letters or ids; the bare proxy always runs): a quicker targeted run. */
+  only?: string[]
   log: (line: string) => void
 }
 
@@ -71,6 +74,8 @@ export interface VariantSummary {
 
 export interface RequestPathResult {
   server: string
+  /** With `pin`: where each process ran. */
+  pinned?: string
   latencyRate: number
   /** The origin stub called directly at the same rate, no Worker in between: the floor of this machine's loopback latency. */
   floor: { p50Ms: number; p99Ms: number }
@@ -91,7 +96,9 @@ export interface RequestPathResult {
 export async function benchRequestPath(options: RequestPathOptions): Promise<RequestPathResult> {
   const temp = tempDir('edgegw-bench-')
   const dir = temp.path
-  const selected = ALL_VARIANTS.filter((v) => options.breakdown || !v.breakdown)
+  const only = options.only
+  const selected = ALL_VARIANTS.filter((v) => (only ? v.id === 'bare' || only.includes(v.letter) || only.includes(v.id) : options.breakdown || !v.breakdown))
+  const unpin = options.pin ? pinSelf(1) : undefined
   let stack: BenchStack | undefined
   try {
     stack = await startBenchStack({ dir, selected, ...(options.pin ? { variantsWrap: ['taskset', '-c', '0'], infraWrap: ['taskset', '-c', '1'] } : {}) })
@@ -185,6 +192,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     })
     return {
       server: 'workerd serve (generated config), no Miniflare in the request path',
+      ...(options.pin ? { pinned: 'variants workerd on core 0; load generator (Node) and infra workerd on core 1 (taskset)' } : {}),
       latencyRate,
       floor: { p50Ms: median(floors.map((f) => f.p50)), p99Ms: median(floors.map((f) => f.p99)) },
       originRequestsDuringRefused: originDuringRefused,
@@ -193,6 +201,20 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     }
   } finally {
     await stack?.stop()
+    unpin?.()
     temp.done()
+  }
+}
+
+/**
+ * Pins this process (every thread: the load generator) to one core with `taskset`;
+ * returns what restores its former affinity.
+ * @throws {Error} when `taskset` (util-linux) is missing.
+ */
+function pinSelf(core: number): () => void {
+  const mask = /:\s*([0-9a-f]+)\s*$/.exec(execFileSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' }))?.[1]
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' })
+  return () => {
+    if (mask) execFileSync('taskset', ['-a', '-p', mask, String(process.pid)], { stdio: 'ignore' })
   }
 }

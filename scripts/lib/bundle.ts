@@ -27,7 +27,7 @@ export async function bundleWorker(entry: string): Promise<string> {
  */
 export async function bundleWorkerWithMap(entry: string, opts: { sourcemap: boolean }): Promise<{ code: string; map?: string }> {
   const result = await build({ ...options(entry), ...(opts.sourcemap ? { sourcemap: 'external', outfile: 'worker.js', sourceRoot: '' } : {}) })
-  const file = result.outputFiles?.find((f) => f.path.endsWith('.js'))
+  const file = result.outputFiles?.find((f) => !f.path.endsWith('.map'))
   if (!file) throw new Error(`bundleWorker: esbuild produced nothing for ${entry}`)
   const map = result.outputFiles?.find((f) => f.path.endsWith('.map'))
   return { code: file.text, ...(map ? { map: map.text } : {}) }
