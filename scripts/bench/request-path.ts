@@ -40,6 +40,8 @@ export interface RequestPathOptions {
    * with the Worker on a core of its own, on a 2-core machine too.
    */
   pin?: boolean
+  /** Skip the fixed-rate latency rounds (a quicker throughput and CPU comparison). */
+  throughputOnly?: boolean
   /** Only these variants (letters or ids; the bare proxy always runs): a quicker targeted run. */
   only?: string[]
   log: (line: string) => void
@@ -144,7 +146,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     const bareRps = median(rounds.get('bare')!.map((x) => x.throughput.requestsPerSecond))
     const latencyRate = Math.max(50, Math.round(bareRps * options.latencyLoadFraction))
     const floors: OpenLoopResult[] = []
-    for (let r = 0; r < options.rounds; r++) {
+    for (let r = 0; r < (options.throughputOnly ? 0 : options.rounds); r++) {
       const floor = await openLoop({ url: `${originUrl}/floor`, headers: {}, rate: latencyRate, seconds: options.latencySeconds, expectStatus: 200, connections: options.connections })
       floors.push(floor)
       options.log(`  latency    round ${r + 1}/${options.rounds} -  origin stub direct (floor) at ${latencyRate} req/s: p50 ${floor.p50.toFixed(3)} ms, p99 ${floor.p99.toFixed(3)} ms`)
@@ -194,7 +196,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
       server: 'workerd serve (generated config), no Miniflare in the request path',
       ...(options.pin ? { pinned: 'variants workerd on core 0; load generator (Node) and infra workerd on core 1 (taskset)' } : {}),
       latencyRate,
-      floor: { p50Ms: median(floors.map((f) => f.p50)), p99Ms: median(floors.map((f) => f.p99)) },
+      floor: floors.length ? { p50Ms: median(floors.map((f) => f.p50)), p99Ms: median(floors.map((f) => f.p99)) } : { p50Ms: NaN, p99Ms: NaN },
       originRequestsDuringRefused: originDuringRefused,
       machine,
       variants: summaries,

@@ -7,6 +7,7 @@
  *   npm run bench -- --breakdown      # two more variants that tell where the gateway's cost goes
  *   npm run bench -- --pin            # workerd (variants) on core 0, load generator and infra on core 1 (taskset)
  *   npm run bench -- --only b,g,i     # the request-path phase alone, for these variants and the bare proxy
+ *   npm run bench -- --only b,g,i --throughput-only   # and without the fixed-rate latency rounds
  *   npm run bench -- --profile b,c,i,g  # V8 CPU profiles of those variants under load (scripts/bench/profile.ts), nothing else
  *
  * Prints the tables and writes bench-results/latest.json. docs/benchmarks.md says
@@ -35,14 +36,15 @@ const breakdown = args.includes('--breakdown')
 const pin = args.includes('--pin')
 const onlyArg = args.indexOf('--only')
 const only = onlyArg >= 0 ? (args[onlyArg + 1] ?? '').split(',').filter(Boolean) : undefined
+const throughputOnly = args.includes('--throughput-only')
 const roundsArg = args.indexOf('--rounds')
 const rounds = roundsArg >= 0 ? Math.max(1, Math.min(20, Number(args[roundsArg + 1]) || 3)) : quick ? 1 : 4
 const log = (line: string) => console.log(line)
 const started = performance.now()
 
 const settings: Omit<RequestPathOptions, 'log'> = quick
-  ? { rounds, throughputSeconds: 1, latencySeconds: 1, warmupSeconds: 0.5, connections: 16, latencyLoadFraction: 0.5, breakdown, pin, ...(only ? { only } : {}) }
-  : { rounds, throughputSeconds: 2.5, latencySeconds: 2.5, warmupSeconds: 1, connections: 16, latencyLoadFraction: 0.5, breakdown, pin, ...(only ? { only } : {}) }
+  ? { rounds, throughputSeconds: 1, latencySeconds: 1, warmupSeconds: 0.5, connections: 16, latencyLoadFraction: 0.5, breakdown, pin, throughputOnly, ...(only ? { only } : {}) }
+  : { rounds, throughputSeconds: 2.5, latencySeconds: 2.5, warmupSeconds: 1, connections: 16, latencyLoadFraction: 0.5, breakdown, pin, throughputOnly, ...(only ? { only } : {}) }
 const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000]
 
 const git = (...a: string[]) => {
@@ -67,7 +69,7 @@ const results: Omit<BenchResults, 'targets'> = {
     workingTreeChanged: git('status', '--porcelain', '--', 'src') === '' ? 'no' : 'yes (src/ has uncommitted changes)',
     server: 'workerd serve with a generated config (no Miniflare in the request path)',
   },
-  settings: { ...settings, breakdown: breakdown ? 'yes' : 'no', pin: pin ? 'yes' : 'no', only: only?.join(',') ?? 'all', keySetSizes: sizes.join(','), quick: quick ? 'yes' : 'no' },
+  settings: { ...settings, breakdown: breakdown ? 'yes' : 'no', pin: pin ? 'yes' : 'no', throughputOnly: throughputOnly ? 'yes' : 'no', only: only?.join(',') ?? 'all', keySetSizes: sizes.join(','), quick: quick ? 'yes' : 'no' },
 }
 
 log(`edge-auth-gateway benchmark${quick ? ' (--quick: short runs, figures not comparable)' : ''}: Node ${process.version}, workerd ${WORKERD_VERSION}, autocannon ${AUTOCANNON_VERSION}, ${cpus().length} cores`)
