@@ -191,7 +191,11 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
-      if (error.cause instanceof EdgeAuthError) c.set('edgeRefusal', { code: error.cause.code, credentialId: error.cause.details.credentialId })
+      if (error.cause instanceof EdgeAuthError) {
+        c.set('edgeRefusal', { code: error.cause.code, credentialId: error.cause.details.credentialId })
+        // A refusal's response (problemResponse) is fresh and has the exception's status: no copy of it (getResponse makes one).
+        if (error.res && error.res.status === error.status) return error.res
+      }
       return error.getResponse()
     }
     // An unexpected failure: log its message (never request material) and answer a bare 500.
