@@ -2,6 +2,7 @@ import { EdgeAuthError } from '../errors.js'
 import { insecureTargetReason } from '../keyset/validate-routes.js'
 import { withoutCookies } from '../http/cookie-header.js'
 import type { EdgeAuthIdentity } from '../identity.js'
+import type { Target } from '../keyset/schema.js'
 import type { RouteMatch } from './match-route.js'
 import { headersForClient, headersForOrigin, setIdentityHeaders } from './origin-headers.js'
 import { forwardedSearch, upstreamUrl } from './upstream-url.js'
@@ -28,6 +29,19 @@ export interface ForwardOptions {
   /** Private targets on loopback hosts may be `http://` (local stacks and tests). */
   allowInsecureLoopbackOrigins: boolean
   fetch?: typeof fetch
+  /** The request's URL, parsed already (the gateway parses it once per request). Default: parsed from `request.url`. */
+  url?: URL
+}
+
+// Per target of a key-set snapshot (targets are immutable), and per setting: the check parses the URL.
+const insecureReasons = new WeakMap<Target, { allow: boolean; reason: string | undefined }>()
+function insecureReasonOf(target: Target, allowInsecureLoopbackOrigins: boolean): string | undefined {
+  let known = insecureReasons.get(target)
+  if (known?.allow !== allowInsecureLoopbackOrigins) {
+    known = { allow: allowInsecureLoopbackOrigins, reason: insecureTargetReason(target, { allowInsecureLoopbackOrigins }) }
+    insecureReasons.set(target, known)
+  }
+  return known.reason
 }
 
 /**
@@ -49,9 +63,9 @@ export interface ForwardOptions {
  */
 export async function forwardToOrigin(request: Request, options: ForwardOptions): Promise<Response> {
   const target = options.match.route.target
-  const insecure = insecureTargetReason(target, { allowInsecureLoopbackOrigins: options.allowInsecureLoopbackOrigins })
+  const insecure = insecureReasonOf(target, options.allowInsecureLoopbackOrigins)
   if (insecure) throw new Error(`route ${options.match.route.id}: ${insecure}`)
-  const incoming = new URL(request.url)
+  const incoming = options.url ?? new URL(request.url)
   const url = upstreamUrl(target.url, options.match, options.path, forwardedSearch(incoming.search, options.credentialQueryParameters))
 
   const headers = headersForOrigin(request.headers, options.credentialHeaders, options.clientIpHeader)
