@@ -9,7 +9,7 @@ import type { KeySetStore } from './keyset/store.js'
 import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-ip.js'
 import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } from './proxy/cors.js'
 import { forwardToOrigin } from './proxy/forward.js'
-import { matchRoute, type RouteMatch } from './proxy/match-route.js'
+import { matchRouteRemembered, type RouteMatch } from './proxy/match-route.js'
 import { normalizePath } from './http/normalize-path.js'
 import { problemJson } from './http/problem-json.js'
 import type { UsageRecorder } from './usage/usage-recorder.js'
@@ -20,6 +20,8 @@ export type GatewayVariables = EdgeAuthVariables & {
   edgeRoute: RouteMatch & { path: string }
   /** The normalised request path, set before any route is matched (unset when the path cannot be normalised). */
   edgePath: string
+  /** The request URL, parsed once for the gateway's steps. */
+  edgeUrl: URL
   /** The refusal, when the gateway refused the request (`internal_error` for an unexpected failure). */
   edgeRefusal: { code: string; credentialId: string | undefined }
   requestId: string
@@ -138,13 +140,15 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
 
   app.use(async function routeMatch(c, next) {
     try {
-      const path = normalizePath(new URL(c.req.url).pathname)
+      const url = new URL(c.req.url)
+      c.set('edgeUrl', url)
+      const path = normalizePath(url.pathname)
       c.set('edgePath', path)
       const keySet = await options.keySet(c).current({ waitUntil: (p) => c.executionCtx.waitUntil(p) })
       // A preflight is about the method it asks for: routed by that method when that route has a CORS policy.
       const asked = preflightMethod(c.req.raw)
       const preflight = asked === undefined ? undefined : preflightRoute(keySet.routes, path, asked)
-      c.set('edgeRoute', { ...(preflight ?? matchRoute(keySet.routes, path, c.req.method)), path })
+      c.set('edgeRoute', { ...(preflight ?? matchRouteRemembered(keySet.routes, path, c.req.method)), path })
     } catch (error) {
       throw refusal(c, error, realm)
     }
@@ -182,6 +186,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
         clientIp: clientIp(c),
         clientIpHeader,
         allowInsecureLoopbackOrigins,
+        url: c.get('edgeUrl'),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       })
     } catch (error) {

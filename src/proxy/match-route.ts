@@ -52,3 +52,27 @@ export function matchRoute(routes: readonly Route[], path: string, method: strin
   if (allow.has('GET')) allow.add('HEAD')
   throw new EdgeAuthError('method_not_allowed', `route does not accept ${method}`, { allow: [...allow].sort() })
 }
+
+// Per route table (one per key-set snapshot, dropped with it), bounded: paths are the client's to choose.
+const MAX_REMEMBERED = 1024
+const remembered = new WeakMap<readonly Route[], Map<string, RouteMatch>>()
+
+/**
+ * {@link matchRoute}, remembered per route table (a key-set snapshot's) and
+ * (method, path): a repeated request costs a map lookup. Only matches are
+ * remembered; refusals are recomputed, so random paths cannot crowd the matches out
+ * of the bounded map for long (it is emptied when full).
+ * @throws {EdgeAuthError} as {@link matchRoute}.
+ */
+export function matchRouteRemembered(routes: readonly Route[], path: string, method: string): RouteMatch {
+  let matches = remembered.get(routes)
+  if (!matches) remembered.set(routes, (matches = new Map()))
+  const key = `${method} ${path}`
+  let match = matches.get(key)
+  if (!match) {
+    match = matchRoute(routes, path, method)
+    if (matches.size >= MAX_REMEMBERED) matches.clear()
+    matches.set(key, match)
+  }
+  return match
+}
