@@ -1,5 +1,6 @@
 import { EdgeAuthError, type EdgeAuthErrorCode } from '../errors.js'
 import { preparedProblemJson } from '../http/problem-json.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** How a refusal looks on the wire: status, RFC 6750 error and a generic human text. */
 interface WireError {
@@ -98,17 +99,12 @@ export function problemResponse(error: EdgeAuthError, context: ProblemContext): 
   const { details } = error
   // Everything but the request id depends on these: one prepared problem per combination (codes × realms, in practice).
   const key = `${error.code}\u0000${context.realm}\u0000${details.requiredScope ?? ''}\u0000${details.publicDetail ?? ''}\u0000${details.retryAfterSeconds ?? ''}\u0000${details.allow?.join(',') ?? ''}\u0000${details.setting ?? ''}`
-  let render = prepared.get(key)
-  if (!render) {
-    if (prepared.size >= MAX_PREPARED) prepared.clear()
-    prepared.set(key, (render = prepareProblem(error, context.realm)))
-  }
+  const render = prepared.get(key) ?? prepared.set(key, prepareProblem(error, context.realm))
   return render(context.requestId)
 }
 
 // Bounded: publicDetail and allow lists come from routes and keys, so combinations are few, but never unbounded.
-const MAX_PREPARED = 512
-const prepared = new Map<string, (requestId: string) => Response>()
+const prepared = new BoundedMap<string, (requestId: string) => Response>(512)
 
 function prepareProblem(error: EdgeAuthError, realm: string): (requestId: string) => Response {
   const wire = wireErrorFor(error.code)

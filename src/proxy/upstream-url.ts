@@ -1,3 +1,4 @@
+import { BoundedMap } from '../util/bounded-map.js'
 import type { RouteMatch } from './match-route.js'
 
 /**
@@ -30,18 +31,14 @@ interface TargetParts {
 }
 
 // Bounded: one entry per target URL of the key set.
-const MAX_TARGETS = 1024
-const targets = new Map<string, TargetParts>()
+const targets = new BoundedMap<string, TargetParts>(1024)
 
 function partsOf(targetUrl: string): TargetParts {
-  let parts = targets.get(targetUrl)
-  if (parts) return parts
+  const known = targets.get(targetUrl)
+  if (known) return known
   const url = new URL(targetUrl)
   const tail = `${url.pathname}${url.search}${url.hash}`
-  parts = { head: url.href.slice(0, url.href.length - tail.length), pathname: url.pathname, base: url.pathname.replace(/\/+$/, ''), query: url.search.slice(1), hash: url.hash }
-  if (targets.size >= MAX_TARGETS) targets.clear()
-  targets.set(targetUrl, parts)
-  return parts
+  return targets.set(targetUrl, { head: url.href.slice(0, url.href.length - tail.length), pathname: url.pathname, base: url.pathname.replace(/\/+$/, ''), query: url.search.slice(1), hash: url.hash })
 }
 
 /**
