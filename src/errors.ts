@@ -48,15 +48,40 @@ export type EdgeAuthErrorCode =
  * ```
  */
 export class EdgeAuthError extends Error {
-  override readonly name = 'EdgeAuthError'
+  override readonly name: string
   readonly code: EdgeAuthErrorCode
   /** Extra fields for the response, e.g. `allow` for 405 or `retryAfterSeconds` for 503 and brownouts. */
   readonly details: EdgeAuthErrorDetails
 
   constructor(code: EdgeAuthErrorCode, message: string, details: EdgeAuthErrorDetails = {}, options?: { cause?: unknown }) {
+    // A refusal (any code but the infrastructure ones) carries no stack trace: see withoutStackIf.
+    const limit = Error.stackTraceLimit
+    if (!INFRASTRUCTURE_CODES.has(code)) Error.stackTraceLimit = 0
     super(message, options)
+    Error.stackTraceLimit = limit
+    this.name = 'EdgeAuthError'
     this.code = code
     this.details = details
+  }
+}
+
+/** The codes of failures (5xx: the key set, the origin, the configuration), which keep their stack trace. */
+export const INFRASTRUCTURE_CODES: ReadonlySet<EdgeAuthErrorCode> = new Set<EdgeAuthErrorCode>(['keyset_unavailable', 'origin_unreachable', 'origin_timeout', 'config_invalid'])
+
+/**
+ * Builds an error without capturing a stack trace when `expected` (a refusal: an
+ * outcome of the request, not a fault). Its code and message say what happened;
+ * V8's capture of the stack was about a tenth of a refused request's CPU
+ * (docs/benchmarks.md). Failures keep their stack.
+ */
+export function withoutStackIf<T>(expected: boolean, make: () => T): T {
+  if (!expected) return make()
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
   }
 }
 
