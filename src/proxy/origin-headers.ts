@@ -145,15 +145,26 @@ const HEADER_SAFE = /^(?![ \t])[^\p{Cc}]*(?<![ \t])$/u
  * origin always has `X-Consumer-ID`.
  */
 export function setIdentityHeaders(headers: Headers, identity: EdgeAuthIdentity): void {
-  headers.set('x-consumer-id', identity.principal.id)
+  for (const [name, value] of identityHeadersOf(identity)) headers.set(name, value)
+}
+
+// An identity from the verification cache is the same object on every request: its headers are worked out once.
+const identityHeaders = new WeakMap<EdgeAuthIdentity, readonly (readonly [string, string])[]>()
+
+function identityHeadersOf(identity: EdgeAuthIdentity): readonly (readonly [string, string])[] {
+  const known = identityHeaders.get(identity)
+  if (known) return known
+  const list: [string, string][] = [['x-consumer-id', identity.principal.id]]
   const name = identity.principal.name
-  if (name && HEADER_SAFE.test(name)) headers.set('x-consumer-username', name)
+  if (name && HEADER_SAFE.test(name)) list.push(['x-consumer-username', name])
   const customId = identity.consumer?.customId
-  if (customId && HEADER_SAFE.test(customId)) headers.set('x-consumer-custom-id', customId)
-  if (identity.consumer && identity.consumer.groups.length > 0) headers.set('x-consumer-groups', identity.consumer.groups.join(', '))
-  if (identity.method === 'anonymous') headers.set('x-anonymous-consumer', 'true')
-  else headers.set('x-credential-identifier', identity.credentialId)
-  headers.set('x-auth-method', identity.method)
+  if (customId && HEADER_SAFE.test(customId)) list.push(['x-consumer-custom-id', customId])
+  if (identity.consumer && identity.consumer.groups.length > 0) list.push(['x-consumer-groups', identity.consumer.groups.join(', ')])
+  if (identity.method === 'anonymous') list.push(['x-anonymous-consumer', 'true'])
+  else list.push(['x-credential-identifier', identity.credentialId])
+  list.push(['x-auth-method', identity.method])
+  identityHeaders.set(identity, list)
+  return list
 }
 
 /**
