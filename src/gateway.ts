@@ -10,7 +10,7 @@ import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-
 import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } from './proxy/cors.js'
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRouteRemembered, type RouteMatch } from './proxy/match-route.js'
-import { normalizePath } from './http/normalize-path.js'
+import { normalizePathRemembered } from './http/normalize-path.js'
 import { problemJson } from './http/problem-json.js'
 import type { UsageRecorder } from './usage/usage-recorder.js'
 
@@ -142,7 +142,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
     try {
       const url = new URL(c.req.url)
       c.set('edgeUrl', url)
-      const path = normalizePath(url.pathname)
+      const path = normalizePathRemembered(url.pathname)
       c.set('edgePath', path)
       const keySet = await options.keySet(c).current({ waitUntil: (p) => c.executionCtx.waitUntil(p) })
       // A preflight is about the method it asks for: routed by that method when that route has a CORS policy.
