@@ -11,6 +11,7 @@ import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } fro
 import { forwardToOrigin } from './proxy/forward.js'
 import { matchRouteRemembered, type RouteMatch } from './proxy/match-route.js'
 import { normalizePathRemembered } from './http/normalize-path.js'
+import { RefusalCounts } from './proxy/refusal-counts.js'
 import { problemJson } from './http/problem-json.js'
 import type { UsageRecorder } from './usage/usage-recorder.js'
 
@@ -44,8 +45,16 @@ export interface GatewayOptions {
   legacyTokens?: EdgeAuthOptions['legacyTokens']
   /** Outbound fetch, for tests. Default the global `fetch`. */
   fetch?: typeof fetch
-  /** Which requests get an access-log line: every one, refusals and failures only (status ≥ 400), or none. Default `all`. */
-  accessLog?: 'all' | 'refusals' | 'off'
+  /**
+   * Which requests get an access-log line: every one; refusals and failures only
+   * (status ≥ 400); none; or `counted`: every accepted request and failure (≥ 500)
+   * its line, refusals (4xx) counted per status, code and route and written as one
+   * `{"event":"refusals",…}` line per `refusalSummaryIntervalMs` (by the first request
+   * that ends after it). Default `all`.
+   */
+  accessLog?: 'all' | 'refusals' | 'off' | 'counted'
+  /** With `accessLog: 'counted'`: milliseconds between two refusal summaries. Default 60000. */
+  refusalSummaryIntervalMs?: number
   /**
    * Where access-log lines go (one JSON object a request; never a credential). Default:
    * one JSON string per line through `console.log`, `console.warn` or `console.error`
@@ -111,7 +120,9 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
   const app = new Hono<{ Variables: GatewayVariables }>()
 
   const logLevel = options.accessLog ?? 'all'
-  if (!['all', 'refusals', 'off'].includes(logLevel)) throw new TypeError('createGateway: accessLog must be all, refusals or off')
+  if (!['all', 'refusals', 'off', 'counted'].includes(logLevel)) throw new TypeError('createGateway: accessLog must be all, refusals, off or counted')
+  const refusals = logLevel === 'counted' ? new RefusalCounts(options.refusalSummaryIntervalMs ?? 60_000) : undefined
+  const now = options.clock ?? Date.now
   app.use(async function accessLog(c, next) {
     const started = Date.now()
     requestIdOf(c)
@@ -121,6 +132,12 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
     // Accepted requests only: edgeAuth sets the identity once it has authenticated and authorised.
     if (identity && route && options.usage) options.usage(c)?.count({ identity, routeId: route.route.id, userAgent: c.req.header('user-agent') }, (promise) => background(c, promise))
     if (logLevel === 'off' || (logLevel === 'refusals' && c.res.status < 400)) return
+    if (refusals) {
+      const at = now()
+      const summary = refusals.take(at)
+      if (summary) log({ time: new Date(at).toISOString(), level: 'warn', event: 'refusals', ...summary })
+      if (c.res.status >= 400 && c.res.status < 500) return refusals.count(c.res.status, c.get('edgeRefusal')?.code ?? null, route?.route.id ?? null, at)
+    }
     log({
       time: new Date(started).toISOString(),
       level: levelOf(c.res.status),

@@ -40,6 +40,7 @@ export const ALL_VARIANTS: VariantSpec[] = [
   { id: 'edgeauth-apikey', letter: 'x1', label: 'breakdown: edgeAuth + proxy, API key', module: 'edge-auth-proxy.js', breakdown: true },
   { id: 'nolog-apikey', letter: 'x2', label: 'breakdown: gateway, no access log, API key', module: 'gateway.js', breakdown: true },
   { id: 'nousage-apikey', letter: 'x3', label: 'breakdown: gateway, no usage counting, API key', module: 'gateway.js', breakdown: true },
+  { id: 'counted-refused', letter: 'x4', label: 'breakdown: refused, ACCESS_LOG=counted', module: 'gateway.js', breakdown: true },
 ]
 
 /** A variant by its letter (`b`) or id (`apikey`). */
@@ -126,6 +127,7 @@ export async function startBenchStack(options: { dir: string; selected: VariantS
             // The bench origin is http://127.0.0.1.
             { name: 'ALLOW_INSECURE_LOOPBACK_ORIGINS', text: 'true' },
             ...(v.id === 'nolog-apikey' ? [{ name: 'ACCESS_LOG', text: 'off' }] : []),
+            ...(v.id === 'counted-refused' ? [{ name: 'ACCESS_LOG', text: 'counted' }] : []),
             ...(v.id === 'nousage-apikey' ? [{ name: 'USAGE_COUNTING', text: 'off' }] : []),
             ...(v.id === 'condition' ? [{ name: 'CLIENT_IP_HEADER', text: BENCH_CLIENT_IP_HEADER }] : []),
           ]
@@ -158,6 +160,7 @@ export async function startBenchStack(options: { dir: string; selected: VariantS
       ...fixtures.requests,
       'nolog-apikey': fixtures.requests.apikey!,
       'nousage-apikey': fixtures.requests.apikey!,
+      'counted-refused': fixtures.requests.refused!,
       'edgeauth-apikey': { ...fixtures.requests.apikey!, path: '/fn/hello' },
     }
     const target = (id: string) => {
