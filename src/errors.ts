@@ -38,7 +38,9 @@ export type EdgeAuthErrorCode =
  * The one error class the gateway throws for a refused request.
  *
  * `message` is written for operators and never contains credential material;
- * the wire response is derived from `code` alone (see `problemResponse`).
+ * the wire response is derived from `code` alone (see `problemResponse`). A
+ * refusal (every code but {@link INFRASTRUCTURE_CODES}) has no stack trace: it is an
+ * outcome of the request, and its code says where it came from.
  *
  * @example
  * ```ts
@@ -48,15 +50,44 @@ export type EdgeAuthErrorCode =
  * ```
  */
 export class EdgeAuthError extends Error {
-  override readonly name = 'EdgeAuthError'
+  override readonly name: string
   readonly code: EdgeAuthErrorCode
   /** Extra fields for the response, e.g. `allow` for 405 or `retryAfterSeconds` for 503 and brownouts. */
   readonly details: EdgeAuthErrorDetails
 
   constructor(code: EdgeAuthErrorCode, message: string, details: EdgeAuthErrorDetails = {}, options?: { cause?: unknown }) {
+    // A refusal (any code but the infrastructure ones) carries no stack trace: see withoutStackIf.
+    const limit = StackLimit.stackTraceLimit
+    const stackless = limit !== undefined && !INFRASTRUCTURE_CODES.has(code)
+    if (stackless) StackLimit.stackTraceLimit = 0
     super(message, options)
+    if (stackless) StackLimit.stackTraceLimit = limit
+    this.name = 'EdgeAuthError'
     this.code = code
     this.details = details
+  }
+}
+
+// V8's (workerd, Node, Deno) and JavaScriptCore's (Bun) limit on captured frames; not in the ES lib types.
+const StackLimit = Error as ErrorConstructor & { stackTraceLimit?: number }
+
+/** The codes of failures (5xx: the key set, the origin, the configuration), which keep their stack trace. */
+export const INFRASTRUCTURE_CODES: ReadonlySet<EdgeAuthErrorCode> = new Set<EdgeAuthErrorCode>(['keyset_unavailable', 'origin_unreachable', 'origin_timeout', 'config_invalid'])
+
+/**
+ * Builds an error without capturing a stack trace when `expected` (a refusal: an
+ * outcome of the request, not a fault). Its code and message say what happened;
+ * V8's capture of the stack was about a tenth of a refused request's CPU
+ * (docs/benchmarks.md). Failures keep their stack.
+ */
+export function withoutStackIf<T>(expected: boolean, make: () => T): T {
+  const limit = StackLimit.stackTraceLimit
+  if (!expected || limit === undefined) return make()
+  StackLimit.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    StackLimit.stackTraceLimit = limit
   }
 }
 

@@ -9,8 +9,9 @@ import type { KeySetStore } from './keyset/store.js'
 import { CLOUDFLARE_CLIENT_IP_HEADER, clientIpFromHeader } from './proxy/client-ip.js'
 import { answerPreflight, preflightMethod, preflightRoute, withCorsHeaders } from './proxy/cors.js'
 import { forwardToOrigin } from './proxy/forward.js'
-import { matchRoute, type RouteMatch } from './proxy/match-route.js'
-import { normalizePath } from './http/normalize-path.js'
+import { matchRouteRemembered, type RouteMatch } from './proxy/match-route.js'
+import { normalizePathRemembered } from './http/normalize-path.js'
+import { RefusalCounts } from './proxy/refusal-counts.js'
 import { problemJson } from './http/problem-json.js'
 import type { UsageRecorder } from './usage/usage-recorder.js'
 
@@ -20,6 +21,8 @@ export type GatewayVariables = EdgeAuthVariables & {
   edgeRoute: RouteMatch & { path: string }
   /** The normalised request path, set before any route is matched (unset when the path cannot be normalised). */
   edgePath: string
+  /** The request URL, parsed once for the gateway's steps. */
+  edgeUrl: URL
   /** The refusal, when the gateway refused the request (`internal_error` for an unexpected failure). */
   edgeRefusal: { code: string; credentialId: string | undefined }
   requestId: string
@@ -42,8 +45,16 @@ export interface GatewayOptions {
   legacyTokens?: EdgeAuthOptions['legacyTokens']
   /** Outbound fetch, for tests. Default the global `fetch`. */
   fetch?: typeof fetch
-  /** Which requests get an access-log line: every one, refusals and failures only (status ≥ 400), or none. Default `all`. */
-  accessLog?: 'all' | 'refusals' | 'off'
+  /**
+   * Which requests get an access-log line: every one; refusals and failures only
+   * (status ≥ 400); none; or `counted`: every accepted request and failure (≥ 500)
+   * its line, refusals (4xx) counted per status, code and route and written as one
+   * `{"event":"refusals",…}` line per `refusalSummaryIntervalMs` (by the first request
+   * that ends after it). Default `all`.
+   */
+  accessLog?: 'all' | 'refusals' | 'off' | 'counted'
+  /** With `accessLog: 'counted'`: milliseconds between two refusal summaries. Default 60000. */
+  refusalSummaryIntervalMs?: number
   /**
    * Where access-log lines go (one JSON object a request; never a credential). Default:
    * one JSON string per line through `console.log`, `console.warn` or `console.error`
@@ -109,7 +120,9 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
   const app = new Hono<{ Variables: GatewayVariables }>()
 
   const logLevel = options.accessLog ?? 'all'
-  if (!['all', 'refusals', 'off'].includes(logLevel)) throw new TypeError('createGateway: accessLog must be all, refusals or off')
+  if (!['all', 'refusals', 'off', 'counted'].includes(logLevel)) throw new TypeError('createGateway: accessLog must be all, refusals, off or counted')
+  const refusals = logLevel === 'counted' ? new RefusalCounts(options.refusalSummaryIntervalMs ?? 60_000) : undefined
+  const now = options.clock ?? Date.now
   app.use(async function accessLog(c, next) {
     const started = Date.now()
     requestIdOf(c)
@@ -119,6 +132,12 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
     // Accepted requests only: edgeAuth sets the identity once it has authenticated and authorised.
     if (identity && route && options.usage) options.usage(c)?.count({ identity, routeId: route.route.id, userAgent: c.req.header('user-agent') }, (promise) => background(c, promise))
     if (logLevel === 'off' || (logLevel === 'refusals' && c.res.status < 400)) return
+    if (refusals) {
+      const at = now()
+      const summary = refusals.take(at)
+      if (summary) log({ time: new Date(at).toISOString(), level: 'warn', event: 'refusals', ...summary })
+      if (c.res.status >= 400 && c.res.status < 500) return refusals.count(c.res.status, c.get('edgeRefusal')?.code ?? null, route?.route.id ?? null, at)
+    }
     log({
       time: new Date(started).toISOString(),
       level: levelOf(c.res.status),
@@ -138,13 +157,15 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
 
   app.use(async function routeMatch(c, next) {
     try {
-      const path = normalizePath(new URL(c.req.url).pathname)
+      const url = new URL(c.req.url)
+      c.set('edgeUrl', url)
+      const path = normalizePathRemembered(url.pathname)
       c.set('edgePath', path)
       const keySet = await options.keySet(c).current({ waitUntil: (p) => c.executionCtx.waitUntil(p) })
       // A preflight is about the method it asks for: routed by that method when that route has a CORS policy.
       const asked = preflightMethod(c.req.raw)
       const preflight = asked === undefined ? undefined : preflightRoute(keySet.routes, path, asked)
-      c.set('edgeRoute', { ...(preflight ?? matchRoute(keySet.routes, path, c.req.method)), path })
+      c.set('edgeRoute', { ...(preflight ?? matchRouteRemembered(keySet.routes, path, c.req.method)), path })
     } catch (error) {
       throw refusal(c, error, realm)
     }
@@ -182,6 +203,7 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
         clientIp: clientIp(c),
         clientIpHeader,
         allowInsecureLoopbackOrigins,
+        url: c.get('edgeUrl'),
         ...(options.fetch ? { fetch: options.fetch } : {}),
       })
     } catch (error) {
@@ -191,7 +213,11 @@ export function createGateway(options: GatewayOptions): Hono<{ Variables: Gatewa
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
-      if (error.cause instanceof EdgeAuthError) c.set('edgeRefusal', { code: error.cause.code, credentialId: error.cause.details.credentialId })
+      if (error.cause instanceof EdgeAuthError) {
+        c.set('edgeRefusal', { code: error.cause.code, credentialId: error.cause.details.credentialId })
+        // A refusal's response (problemResponse) is fresh and has the exception's status: no copy of it (getResponse makes one).
+        if (error.res && error.res.status === error.status) return error.res
+      }
       return error.getResponse()
     }
     // An unexpected failure: log its message (never request material) and answer a bare 500.

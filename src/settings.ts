@@ -94,7 +94,7 @@ export interface GatewaySettings {
   /** Usage counting: flush bounds and the isolate's map size (src/usage/usage-recorder.ts), the ledger's retention. */
   usage: { flushIntervalSeconds: number; flushEveryRequests: number; maxEntries: number; retentionDays: number }
   /** Which requests get an access-log line. */
-  accessLog: 'all' | 'refusals' | 'off'
+  accessLog: 'all' | 'refusals' | 'off' | 'counted'
   /** The header naming the client's address (lower case), or `null` for none. */
   clientIpHeader: string | null
   /** Private targets on loopback hosts may be `http://`. */
@@ -196,9 +196,9 @@ function legacyPolicy(env: GatewayEnv): LegacyTokenPolicy {
   return parsed.output
 }
 
-function accessLogVar(env: GatewayEnv): 'all' | 'refusals' | 'off' {
+function accessLogVar(env: GatewayEnv): 'all' | 'refusals' | 'off' | 'counted' {
   const raw = env.ACCESS_LOG || 'all'
-  if (raw !== 'all' && raw !== 'refusals' && raw !== 'off') throw new SettingError('ACCESS_LOG', 'must be "all", "refusals" or "off"')
+  if (raw !== 'all' && raw !== 'refusals' && raw !== 'off' && raw !== 'counted') throw new SettingError('ACCESS_LOG', 'must be "all", "refusals", "off" or "counted"')
   return raw
 }
 

@@ -10,45 +10,14 @@
  *   is the Workers' alone: origin, KV and JWKS work happens in "infra", as it
  *   happens outside the Worker in production.
  */
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { bundleWorker } from '../lib/bundle.js'
+import { execFileSync } from 'node:child_process'
+import { ALL_VARIANTS, startBenchStack, type BenchStack } from './lib/bench-stack.js'
 import { tempDir } from './lib/processes.js'
-import { BENCH_CLIENT_IP_HEADER, CREDENTIAL_ENCRYPTION_KEY, ORIGIN_AUTH_TOKEN, PROJECT, makeFixtures, seedKv, type RequestShape } from './fixtures.js'
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult } from './lib/load.js'
 import { machineCpu, selfCpuSeconds } from './lib/machine.js'
 import { median } from './lib/stats.js'
-import { renderConfig, startWorkerd, type Binding, type Workerd } from './lib/workerd.js'
 
-/** A variant of the comparison. */
-export interface VariantSpec {
-  id: string
-  /** The issue's letter: a … h. */
-  letter: string
-  label: string
-  /** Bundled module file (in the config directory). */
-  module: string
-  /** For JWT paths: the naive variant it must beat. */
-  naive?: string
-  /** Only with `--breakdown`: where the gateway's cost goes. */
-  breakdown?: boolean
-}
-
-export const ALL_VARIANTS: VariantSpec[] = [
-  { id: 'bare', letter: 'a', label: 'bare Hono proxy (baseline)', module: 'bare-proxy.js' },
-  { id: 'apikey', letter: 'b', label: 'gateway: IAM API key', module: 'gateway.js' },
-  { id: 'hs256', letter: 'c', label: 'gateway: consumer JWT HS256', module: 'gateway.js', naive: 'naive-hs256' },
-  { id: 'rs256', letter: 'd', label: 'gateway: consumer JWT RS256', module: 'gateway.js', naive: 'naive-jwk' },
-  { id: 'es256', letter: 'e', label: 'gateway: consumer JWT ES256', module: 'gateway.js', naive: 'naive-jwk' },
-  { id: 'legacy', letter: 'f', label: 'gateway: legacy serverless JWT', module: 'gateway.js', naive: 'naive-jwk' },
-  { id: 'refused', letter: 'g', label: 'gateway: refused (unknown key, 401)', module: 'gateway.js' },
-  { id: 'condition', letter: 'i', label: 'gateway: IAM API key, office hours + IP range condition', module: 'gateway.js' },
-  { id: 'naive-hs256', letter: 'h1', label: 'naive: hono/jwt HS256, secret from KV', module: 'naive-jwt.js' },
-  { id: 'naive-jwk', letter: 'h2', label: 'naive: hono/jwk RS256, jwks_uri', module: 'naive-jwk.js' },
-  { id: 'edgeauth-apikey', letter: 'x1', label: 'breakdown: edgeAuth + proxy, API key', module: 'edge-auth-proxy.js', breakdown: true },
-  { id: 'nolog-apikey', letter: 'x2', label: 'breakdown: gateway, no access log, API key', module: 'gateway.js', breakdown: true },
-  { id: 'nousage-apikey', letter: 'x3', label: 'breakdown: gateway, no usage counting, API key', module: 'gateway.js', breakdown: true },
-]
+export { ALL_VARIANTS, bundleBenchWorkers, type VariantSpec } from './lib/bench-stack.js'
 
 /** Durations and sizes of the phase. */
 export interface RequestPathOptions {
@@ -65,6 +34,16 @@ export interface RequestPathOptions {
   latencyLoadFraction: number
   /** Add the breakdown variants (x1, x2). */
   breakdown: boolean
+  /**
+   * Pin the variants' workerd to core 0, and the load generator (this process) and the
+   * infra workerd to core 1 (`taskset`), so that the fixed-rate latency is measured
+   * with the Worker on a core of its own, on a 2-core machine too.
+   */
+  pin?: boolean
+  /** Skip the fixed-rate latency rounds (a quicker throughput and CPU comparison). */
+  throughputOnly?: boolean
+  /** Only these variants (letters or ids; the bare proxy always runs): a quicker targeted run. */
+  only?: string[]
   log: (line: string) => void
 }
 
@@ -97,6 +76,8 @@ export interface VariantSummary {
 
 export interface RequestPathResult {
   server: string
+  /** With `pin`: where each process ran. */
+  pinned?: string
   latencyRate: number
   /** The origin stub called directly at the same rate, no Worker in between: the floor of this machine's loopback latency. */
   floor: { p50Ms: number; p99Ms: number }
@@ -110,31 +91,6 @@ export interface RequestPathResult {
   variants: VariantSummary[]
 }
 
-const moduleEntries: Record<string, string> = {
-  'origin.js': 'origin.ts',
-  'kv-service.js': 'kv-service.ts',
-  'jwks.js': 'jwks.ts',
-  'bare-proxy.js': 'bare-proxy.ts',
-  'gateway.js': 'gateway.ts',
-  'naive-jwt.js': 'naive-jwt.ts',
-  'naive-jwk.js': 'naive-jwk.ts',
-  'edge-auth-proxy.js': 'edge-auth-proxy.ts',
-}
-
-/** Bundles the bench Workers into `dir`. */
-export async function bundleBenchWorkers(dir: string, names = Object.keys(moduleEntries)): Promise<void> {
-  for (const name of names) {
-    const entry = new URL(`./workers/${moduleEntries[name]}`, import.meta.url).pathname
-    writeFileSync(join(dir, name), await bundleWorker(entry))
-  }
-}
-
-async function check(url: string, shape: RequestShape, what: string): Promise<void> {
-  const res = await fetch(url, { headers: shape.headers })
-  const body = await res.text()
-  if (res.status !== shape.expectStatus) throw new Error(`${what}: expected ${shape.expectStatus}, got ${res.status}: ${body.slice(0, 300)}`)
-}
-
 /**
  * Runs the whole request-path comparison.
  * @throws {Error} when a variant does not answer as expected (so that a broken variant is never timed).
@@ -142,78 +98,13 @@ async function check(url: string, shape: RequestShape, what: string): Promise<vo
 export async function benchRequestPath(options: RequestPathOptions): Promise<RequestPathResult> {
   const temp = tempDir('edgegw-bench-')
   const dir = temp.path
-  const running: Workerd[] = []
-  const selected = ALL_VARIANTS.filter((v) => options.breakdown || !v.breakdown)
+  const only = options.only
+  const selected = ALL_VARIANTS.filter((v) => (only ? v.id === 'bare' || only.includes(v.letter) || only.includes(v.id) : options.breakdown || !v.breakdown))
+  const unpin = options.pin ? pinSelf(1) : undefined
+  let stack: BenchStack | undefined
   try {
-    await bundleBenchWorkers(dir)
-    const infra = await startWorkerd({
-      dir,
-      name: 'infra',
-      sockets: ['origin', 'kv', 'jwks'],
-      config: renderConfig([
-        { name: 'origin', module: 'origin.js' },
-        { name: 'kv', module: 'kv-service.js' },
-        { name: 'jwks', module: 'jwks.js' },
-      ]),
-    })
-    running.push(infra)
-    const fixtures = await makeFixtures(infra.url('origin'))
-    await seedKv(infra.url('kv'), fixtures.kv)
-    const jwksUrl = `${infra.url('jwks')}/.well-known/jwks.json`
-    const put = await fetch(jwksUrl, { method: 'PUT', body: JSON.stringify(fixtures.jwks) })
-    if (!put.ok) throw new Error(`setting the JWKS: ${put.status}`)
-
-    const originUrl = infra.url('origin')
-    const kvAddress = infra.url('kv').replace('http://', '')
-    const bindingsFor = (v: VariantSpec): Binding[] => {
-      switch (v.module) {
-        case 'edge-auth-proxy.js':
-          return [{ name: 'KEYSET', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }, { name: 'PROJECT_ID', text: PROJECT }]
-        case 'gateway.js':
-          return [
-            { name: 'KEYSET', kvNamespace: 'kv' },
-            { name: 'ORIGIN_AUTH_TOKEN', text: ORIGIN_AUTH_TOKEN },
-            { name: 'CREDENTIAL_ENCRYPTION_KEY', text: CREDENTIAL_ENCRYPTION_KEY },
-            // The bench origin is http://127.0.0.1.
-            { name: 'ALLOW_INSECURE_LOOPBACK_ORIGINS', text: 'true' },
-            ...(v.id === 'nolog-apikey' ? [{ name: 'ACCESS_LOG', text: 'off' }] : []),
-            ...(v.id === 'nousage-apikey' ? [{ name: 'USAGE_COUNTING', text: 'off' }] : []),
-            ...(v.id === 'condition' ? [{ name: 'CLIENT_IP_HEADER', text: BENCH_CLIENT_IP_HEADER }] : []),
-          ]
-        case 'naive-jwt.js':
-          return [{ name: 'KV', kvNamespace: 'kv' }, { name: 'ORIGIN_URL', text: originUrl }]
-        case 'naive-jwk.js':
-          return [{ name: 'JWKS_URL', text: jwksUrl }, { name: 'ORIGIN_URL', text: originUrl }]
-        default:
-          return [{ name: 'ORIGIN_URL', text: originUrl }]
-      }
-    }
-    const variants = await startWorkerd({
-      dir,
-      name: 'variants',
-      sockets: selected.map((v) => v.id),
-      config: renderConfig(
-        selected.map((v) => ({ name: v.id, module: v.module, bindings: bindingsFor(v), globalOutbound: 'loopback' })),
-        [
-          { name: 'loopback', network: { allow: ['127.0.0.1/32'] } },
-          { name: 'kv', external: { address: kvAddress } },
-        ],
-      ),
-    })
-    running.push(variants)
-
-    // The breakdown variants send the API key of (b): x2 on the gateway's route, x1 to its own app (no route table).
-    const shapes: Record<string, RequestShape> = {
-      ...fixtures.requests,
-      'nolog-apikey': fixtures.requests.apikey!,
-      'nousage-apikey': fixtures.requests.apikey!,
-      'edgeauth-apikey': { ...fixtures.requests.apikey!, path: '/fn/hello' },
-    }
-    const target = (id: string) => {
-      const shape = shapes[id]!
-      return { url: `${variants.url(id)}${shape.path}`, shape }
-    }
-    for (const v of selected) await check(target(v.id).url, target(v.id).shape, `variant ${v.letter} (${v.id})`)
+    stack = await startBenchStack({ dir, selected, ...(options.pin ? { variantsWrap: ['taskset', '-c', '0'], infraWrap: ['taskset', '-c', '1'] } : {}) })
+    const { infra, variants, originUrl, target } = stack
     options.log(`request path: workerd serve ${variants.pid} (variants) and ${infra.pid} (origin, KV, JWKS); every variant answers as expected`)
 
     // Warm-up: JIT, key imports, the key set in memory, connection pools.
@@ -255,7 +146,7 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     const bareRps = median(rounds.get('bare')!.map((x) => x.throughput.requestsPerSecond))
     const latencyRate = Math.max(50, Math.round(bareRps * options.latencyLoadFraction))
     const floors: OpenLoopResult[] = []
-    for (let r = 0; r < options.rounds; r++) {
+    for (let r = 0; r < (options.throughputOnly ? 0 : options.rounds); r++) {
       const floor = await openLoop({ url: `${originUrl}/floor`, headers: {}, rate: latencyRate, seconds: options.latencySeconds, expectStatus: 200, connections: options.connections })
       floors.push(floor)
       options.log(`  latency    round ${r + 1}/${options.rounds} -  origin stub direct (floor) at ${latencyRate} req/s: p50 ${floor.p50.toFixed(3)} ms, p99 ${floor.p99.toFixed(3)} ms`)
@@ -303,14 +194,29 @@ export async function benchRequestPath(options: RequestPathOptions): Promise<Req
     })
     return {
       server: 'workerd serve (generated config), no Miniflare in the request path',
+      ...(options.pin ? { pinned: 'variants workerd on core 0; load generator (Node) and infra workerd on core 1 (taskset)' } : {}),
       latencyRate,
-      floor: { p50Ms: median(floors.map((f) => f.p50)), p99Ms: median(floors.map((f) => f.p99)) },
+      floor: floors.length ? { p50Ms: median(floors.map((f) => f.p50)), p99Ms: median(floors.map((f) => f.p99)) } : { p50Ms: NaN, p99Ms: NaN },
       originRequestsDuringRefused: originDuringRefused,
       machine,
       variants: summaries,
     }
   } finally {
-    for (const w of running.reverse()) await w.stop()
+    await stack?.stop()
+    unpin?.()
     temp.done()
+  }
+}
+
+/**
+ * Pins this process (every thread: the load generator) to one core with `taskset`;
+ * returns what restores its former affinity.
+ * @throws {Error} when `taskset` (util-linux) is missing.
+ */
+function pinSelf(core: number): () => void {
+  const mask = /:\s*([0-9a-f]+)\s*$/.exec(execFileSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' }))?.[1]
+  execFileSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' })
+  return () => {
+    if (mask) execFileSync('taskset', ['-a', '-p', mask, String(process.pid)], { stdio: 'ignore' })
   }
 }

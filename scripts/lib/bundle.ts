@@ -1,8 +1,7 @@
-import { build } from 'esbuild'
+import { build, type BuildOptions } from 'esbuild'
 
-/** Bundles a Worker entry (TypeScript) into one ES module, as wrangler would. */
-export async function bundleWorker(entry: string): Promise<string> {
-  const result = await build({
+function options(entry: string): BuildOptions {
+  return {
     entryPoints: [entry],
     bundle: true,
     format: 'esm',
@@ -14,8 +13,22 @@ export async function bundleWorker(entry: string): Promise<string> {
     write: false,
     minify: false,
     logLevel: 'silent',
-  })
-  const file = result.outputFiles[0]
+  }
+}
+
+/** Bundles a Worker entry (TypeScript) into one ES module, as wrangler would. */
+export async function bundleWorker(entry: string): Promise<string> {
+  return (await bundleWorkerWithMap(entry, { sourcemap: false })).code
+}
+
+/**
+ * {@link bundleWorker}, and with `sourcemap` the source map (JSON, sources relative
+ * to the repository's working directory), for the profiler to name source lines.
+ */
+export async function bundleWorkerWithMap(entry: string, opts: { sourcemap: boolean }): Promise<{ code: string; map?: string }> {
+  const result = await build({ ...options(entry), ...(opts.sourcemap ? { sourcemap: 'external', outfile: 'worker.js', sourceRoot: '' } : {}) })
+  const file = result.outputFiles?.find((f) => !f.path.endsWith('.map'))
   if (!file) throw new Error(`bundleWorker: esbuild produced nothing for ${entry}`)
-  return file.text
+  const map = result.outputFiles?.find((f) => f.path.endsWith('.map'))
+  return { code: file.text, ...(map ? { map: map.text } : {}) }
 }

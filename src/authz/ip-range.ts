@@ -6,6 +6,7 @@
  * octal or shortened IPv4 forms, which `inet_aton` accepts and a policy author does
  * not mean), and an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) is the IPv4 address.
  */
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** An address as 4 or 16 bytes. */
 export type IpBytes = Uint8Array
@@ -107,12 +108,15 @@ export function ipInRange(ip: IpBytes, range: IpRange): boolean {
   return (ip[whole]! & mask) === (network[whole]! & mask)
 }
 
+const ranges = new BoundedMap<string, IpRange | null>(256)
+
 /**
  * Scaleway's `inIpRange(ip, subnet)`.
  * @throws {RangeError} when the subnet is not a CIDR block (a policy error: the condition fails closed).
  */
 export function inIpRange(ip: string, cidr: string): boolean {
-  const range = parseCidr(cidr)
+  // A condition's subnets are literals: each is parsed once (bounded), the address on every request.
+  const range = ranges.get(cidr) ?? ranges.set(cidr, parseCidr(cidr) ?? null)
   if (!range) throw new RangeError('inIpRange: the subnet is not an IPv4 or IPv6 CIDR block')
   const address = parseIp(ip)
   return address !== undefined && ipInRange(address, range)

@@ -60,7 +60,9 @@ function zoneOf(timeZone: string): Zone {
 /** The fields of `instant` in `timeZone` (an IANA name such as `Europe/Paris`, or an offset such as `+01:00`). */
 export function zonedFields(instant: Date, timeZone: string): ZonedFields {
   const zone = zoneOf(timeZone)
-  const ms = instant.getTime()
+  // Every field has a resolution of one second: the fields of the last second serve every instant in it
+  // (in workerd the clock moves between requests, so a per-millisecond memo would miss on nearly each one).
+  const ms = Math.floor(instant.getTime() / 1000) * 1000
   if (zone.last && zone.lastMs === ms) return zone.last
   const parts: Record<string, string> = {}
   for (const part of zone.format.formatToParts(instant)) parts[part.type] = part.value

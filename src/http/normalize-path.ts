@@ -1,4 +1,5 @@
 import { EdgeAuthError } from '../errors.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 const UNRESERVED = /%(2[DEde]|5[Ff]|7[Ee]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa])/g
 const ESCAPE = /%[0-9A-Fa-f]{2}/g
@@ -54,6 +55,18 @@ export function normalizePath(rawPath: string): string {
   }
   const trailingSlash = rawPath.length > 1 && rawPath.endsWith('/') && output.length > 0
   return `/${output.join('/')}${trailingSlash ? '/' : ''}`
+}
+
+// Paths are the client's to choose: bounded, least recently used forgotten first.
+const normalized = new BoundedMap<string, string>(1024)
+
+/**
+ * {@link normalizePath}, remembered for the paths seen last: a repeated path costs a
+ * map lookup. Refused paths are not remembered (they throw each time).
+ * @throws {EdgeAuthError} as {@link normalizePath}.
+ */
+export function normalizePathRemembered(rawPath: string): string {
+  return normalized.get(rawPath) ?? normalized.set(rawPath, normalizePath(rawPath))
 }
 
 /**

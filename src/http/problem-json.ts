@@ -38,3 +38,29 @@ export function problemJson(problem: Problem, headers: Record<string, string> = 
     headers: { ...headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'x-request-id': problem.requestId },
   })
 }
+
+/**
+ * {@link problemJson} prepared once for every occurrence that differs only by its
+ * request id: the body up to `request_id` serialised once, the headers built
+ * once. Same bytes as {@link problemJson}.
+ * @example
+ * ```ts
+ * const missing = preparedProblemJson({ status: 401, code: 'credentials_missing', title: 'Unauthorized', detail: '…' }, { 'www-authenticate': 'Bearer realm="x"' })
+ * return missing(requestId)
+ * ```
+ */
+export function preparedProblemJson(problem: Omit<Problem, 'requestId'>, headers: Record<string, string> = {}): (requestId: string) => Response {
+  const full = JSON.stringify({
+    type: `urn:edge-auth-gateway:problem:${problem.code}`,
+    title: problem.title,
+    status: problem.status,
+    code: problem.code,
+    detail: problem.detail,
+    ...problem.extensions,
+    request_id: '',
+  })
+  // Everything before the request id's value: `…,"request_id":`.
+  const prefix = full.slice(0, full.length - '""}'.length)
+  const fixed = { ...headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store' }
+  return (requestId) => new Response(`${prefix}${JSON.stringify(requestId)}}`, { status: problem.status, headers: { ...fixed, 'x-request-id': requestId } })
+}

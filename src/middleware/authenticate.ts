@@ -19,6 +19,7 @@ import { takeBodyCredentials } from './body-credential/index.js'
 import { credentialShape, extractCredential } from './extract.js'
 import type { EdgeAuthIdentity } from './identity.js'
 import type { ResolvedEdgeAuthOptions } from './options.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** What {@link Authenticator.authenticate} found: who, and the headers the response gets for it. */
 export interface Authenticated {
@@ -41,6 +42,13 @@ export class Authenticator {
   readonly #oidc: OidcJwtVerifier
   readonly #cache: VerificationCache
   readonly #conditions = new CompiledConditions()
+  /**
+   * API keys the key set does not hold, by canonical secret → the snapshot that did
+   * not hold them: a client retrying with a deleted or mistyped key costs a lookup,
+   * not a SHA-256 and a shard read, until the next snapshot (where the key may
+   * exist). Bounded, least recently used forgotten first.
+   */
+  readonly #unknownKeys = new BoundedMap<string, string>(1024)
   #legacyPolicy: LegacyPolicyOfSnapshot | undefined
 
   constructor(private readonly options: ResolvedEdgeAuthOptions) {
@@ -103,7 +111,14 @@ export class Authenticator {
   }
 
   async #apiKey(secret: string, target: Target, keySet: KeySetView, now: number): Promise<{ verified: VerifiedCredential; expiresAtMs: number | undefined }> {
-    const key = await verifyApiKey(secret, keySet, now)
+    if (this.#unknownKeys.get(secret) === keySet.snapshotId) throw new EdgeAuthError('api_key_unknown', 'API key not in the key set')
+    let key
+    try {
+      key = await verifyApiKey(secret, keySet, now)
+    } catch (error) {
+      if (error instanceof EdgeAuthError && error.code === 'api_key_unknown') this.#unknownKeys.set(secret, keySet.snapshotId)
+      throw error
+    }
     const organizationId = target.organizationId ?? keySet.organizationOf(target.projectId)
     const owner = key.owner && organizationId !== undefined && key.organizationId === organizationId
     const decision = owner ? { kind: 'allowed' as const } : grantsFor(key.grants, { target, organizationId, fullAccessAllowsInvoke: this.options.fullAccessAllowsInvoke })

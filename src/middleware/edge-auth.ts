@@ -1,6 +1,6 @@
 import type { Context, Env, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { EdgeAuthError } from '../errors.js'
+import { EdgeAuthError, INFRASTRUCTURE_CODES, withoutStackIf } from '../errors.js'
 import { Authenticator } from './authenticate.js'
 import type { EdgeAuthVariables } from './identity.js'
 import { resolveEdgeAuthOptions, type EdgeAuthOptions } from './options.js'
@@ -62,7 +62,8 @@ export function edgeAuth<E extends Env = Env>(options: EdgeAuthOptions<E>): Midd
 /** Turns any failure into an `HTTPException`; only {@link EdgeAuthError}s become 4xx/5xx answers, the rest stays a 500. */
 export function refusal(c: Context, error: unknown, realm: string): unknown {
   if (!(error instanceof EdgeAuthError)) return error
-  return new HTTPException(wireErrorFor(error.code).status, { res: problemResponse(error, { realm, requestId: requestIdOf(c) }), cause: error })
+  const res = problemResponse(error, { realm, requestId: requestIdOf(c) })
+  return withoutStackIf(!INFRASTRUCTURE_CODES.has(error.code), () => new HTTPException(wireErrorFor(error.code).status, { res, cause: error }))
 }
 
 /** The request id: hono's `requestId` middleware's when it ran, else a new one kept for this request. */

@@ -1,5 +1,6 @@
 import { EdgeAuthError, type EdgeAuthErrorCode } from '../errors.js'
-import { problemJson } from '../http/problem-json.js'
+import { preparedProblemJson } from '../http/problem-json.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** How a refusal looks on the wire: status, RFC 6750 error and a generic human text. */
 interface WireError {
@@ -95,9 +96,20 @@ export function bearerChallenge(error: EdgeAuthError, realm: string): string | u
  * included: the text comes from the code's wire form.
  */
 export function problemResponse(error: EdgeAuthError, context: ProblemContext): Response {
+  const { details } = error
+  // Everything but the request id depends on these: one prepared problem per combination (codes × realms, in practice).
+  const key = `${error.code}\u0000${context.realm}\u0000${details.requiredScope ?? ''}\u0000${details.publicDetail ?? ''}\u0000${details.retryAfterSeconds ?? ''}\u0000${details.allow?.join(',') ?? ''}\u0000${details.setting ?? ''}`
+  const render = prepared.get(key) ?? prepared.set(key, prepareProblem(error, context.realm))
+  return render(context.requestId)
+}
+
+// Bounded: publicDetail and allow lists come from routes and keys, so combinations are few, but never unbounded.
+const prepared = new BoundedMap<string, (requestId: string) => Response>(512)
+
+function prepareProblem(error: EdgeAuthError, realm: string): (requestId: string) => Response {
   const wire = wireErrorFor(error.code)
   const headers: Record<string, string> = {}
-  const challenge = bearerChallenge(error, context.realm)
+  const challenge = bearerChallenge(error, realm)
   if (challenge) headers['www-authenticate'] = challenge
   if (wire.status === 405 && error.details.allow) headers.allow = error.details.allow.join(', ')
   // A 503 says when to come back (not a configuration error: retrying does not help); a refusal with a known end (a brownout) says it too.
@@ -105,13 +117,12 @@ export function problemResponse(error: EdgeAuthError, context: ProblemContext): 
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
   // The setting's name only (a var, secret or binding of the Worker), never its value.
   const setting = error.code === 'config_invalid' ? error.details.setting : undefined
-  return problemJson(
+  return preparedProblemJson(
     {
       status: wire.status,
       code: error.code,
       title: wire.title,
       detail: setting ? `The gateway is not configured correctly: ${setting} is missing or invalid.` : (error.details.publicDetail ?? wire.detail),
-      requestId: context.requestId,
       ...(setting ? { extensions: { setting } } : {}),
     },
     headers,

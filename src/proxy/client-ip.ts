@@ -24,8 +24,11 @@ const IP_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/
  */
 export function clientIpFromHeader(request: Request, header: string | null): string | undefined {
   if (header === null) return undefined
+  const raw = request.headers.get(header)
+  if (raw === null) return undefined
+  // The header first: reading request.cf builds its object anew on each access in workerd.
   if (header === CLOUDFLARE_CLIENT_IP_HEADER && !onCloudflare(request)) return undefined
-  const value = request.headers.get(header)?.split(',').at(-1)?.trim()
+  const value = raw.split(',').at(-1)?.trim()
   return value && IP_ADDRESS.test(value) ? value : undefined
 }
 

@@ -1,10 +1,10 @@
-import { proxy } from 'hono/proxy'
 import { EdgeAuthError } from '../errors.js'
 import { insecureTargetReason } from '../keyset/validate-routes.js'
 import { withoutCookies } from '../http/cookie-header.js'
 import type { EdgeAuthIdentity } from '../identity.js'
+import type { Target } from '../keyset/schema.js'
 import type { RouteMatch } from './match-route.js'
-import { dropCredentialFromResponse, headersForOrigin, setIdentityHeaders } from './origin-headers.js'
+import { headersForClient, headersForOrigin, setIdentityHeaders } from './origin-headers.js'
 import { forwardedSearch, upstreamUrl } from './upstream-url.js'
 
 /** What {@link forwardToOrigin} needs besides the request. */
@@ -29,6 +29,19 @@ export interface ForwardOptions {
   /** Private targets on loopback hosts may be `http://` (local stacks and tests). */
   allowInsecureLoopbackOrigins: boolean
   fetch?: typeof fetch
+  /** The request's URL, parsed already (the gateway parses it once per request). Default: parsed from `request.url`. */
+  url?: URL
+}
+
+// Per target of a key-set snapshot (targets are immutable), and per setting: the check parses the URL.
+const insecureReasons = new WeakMap<Target, { allow: boolean; reason: string | undefined }>()
+function insecureReasonOf(target: Target, allowInsecureLoopbackOrigins: boolean): string | undefined {
+  let known = insecureReasons.get(target)
+  if (known?.allow !== allowInsecureLoopbackOrigins) {
+    known = { allow: allowInsecureLoopbackOrigins, reason: insecureTargetReason(target, { allowInsecureLoopbackOrigins }) }
+    insecureReasons.set(target, known)
+  }
+  return known.reason
 }
 
 /**
@@ -40,8 +53,8 @@ export interface ForwardOptions {
  * `X-Request-Id` and, for private origins (`https://` only), the origin
  * credential. The query string and cookies arrive as the client wrote them, less
  * the credentials. Redirects come back to the client as they are; hop-by-hop
- * headers are dropped both ways (`hono/proxy`), and an `X-Auth-Token` in the
- * origin's answer is dropped.
+ * headers are dropped both ways (as `hono/proxy` does, in one copy of each side's
+ * headers), and an `X-Auth-Token` in the origin's answer is dropped.
  *
  * @throws {EdgeAuthError} `origin_timeout` when no response headers arrive in time,
  *   `origin_unreachable` when the connection fails.
@@ -50,9 +63,9 @@ export interface ForwardOptions {
  */
 export async function forwardToOrigin(request: Request, options: ForwardOptions): Promise<Response> {
   const target = options.match.route.target
-  const insecure = insecureTargetReason(target, { allowInsecureLoopbackOrigins: options.allowInsecureLoopbackOrigins })
+  const insecure = insecureReasonOf(target, options.allowInsecureLoopbackOrigins)
   if (insecure) throw new Error(`route ${options.match.route.id}: ${insecure}`)
-  const incoming = new URL(request.url)
+  const incoming = options.url ?? new URL(request.url)
   const url = upstreamUrl(target.url, options.match, options.path, forwardedSearch(incoming.search, options.credentialQueryParameters))
 
   const headers = headersForOrigin(request.headers, options.credentialHeaders, options.clientIpHeader)
@@ -74,14 +87,7 @@ export async function forwardToOrigin(request: Request, options: ForwardOptions)
   const timer = setTimeout(() => controller.abort(), options.timeoutMs)
   let response: Response
   try {
-    response = await proxy(url, {
-      method: request.method,
-      headers,
-      body: request.body,
-      redirect: 'manual',
-      signal: controller.signal,
-      ...(options.fetch ? { customFetch: options.fetch } : {}),
-    })
+    response = await (options.fetch ?? fetch)(url, { method: request.method, headers, body: request.body, redirect: 'manual', signal: controller.signal })
   } catch (cause) {
     if (controller.signal.aborted) {
       throw new EdgeAuthError('origin_timeout', `origin ${url.host} sent no response headers within ${options.timeoutMs} ms`, {}, { cause })
@@ -91,8 +97,6 @@ export async function forwardToOrigin(request: Request, options: ForwardOptions)
     // Only the wait for headers is bounded: a long streamed body is the origin's to send.
     clearTimeout(timer)
   }
-  // hono/proxy answers with a fresh Response whose headers are mutable: no second copy.
-  dropCredentialFromResponse(response.headers)
-  response.headers.set('x-request-id', options.requestId)
-  return response
+  // fetch()'s response headers are immutable: one copy, filtered, in a new Response that streams the same body.
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: headersForClient(response.headers, options.requestId) })
 }

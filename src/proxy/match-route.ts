@@ -1,5 +1,6 @@
 import { EdgeAuthError } from '../errors.js'
 import type { Route } from '../keyset/schema.js'
+import { BoundedMap } from '../util/bounded-map.js'
 
 /** A route chosen for a request, with the part of the path below its prefix. */
 export interface RouteMatch {
@@ -51,4 +52,21 @@ export function matchRoute(routes: readonly Route[], path: string, method: strin
   const allow = new Set(claimants.flatMap((claimant) => claimant.methods ?? []))
   if (allow.has('GET')) allow.add('HEAD')
   throw new EdgeAuthError('method_not_allowed', `route does not accept ${method}`, { allow: [...allow].sort() })
+}
+
+// Per route table (one per key-set snapshot, dropped with it), bounded: paths are the client's to choose.
+const remembered = new WeakMap<readonly Route[], BoundedMap<string, RouteMatch>>()
+
+/**
+ * {@link matchRoute}, remembered per route table (a key-set snapshot's) and
+ * (method, path): a repeated request costs a map lookup. Only matches are
+ * remembered (refusals are recomputed), at most 1,024 per table, least recently used
+ * forgotten first.
+ * @throws {EdgeAuthError} as {@link matchRoute}.
+ */
+export function matchRouteRemembered(routes: readonly Route[], path: string, method: string): RouteMatch {
+  let matches = remembered.get(routes)
+  if (!matches) remembered.set(routes, (matches = new BoundedMap(1024)))
+  const key = `${method} ${path}`
+  return matches.get(key) ?? matches.set(key, matchRoute(routes, path, method))
 }

@@ -62,29 +62,74 @@ const CLIENT_MUST_NOT_SET = new Set([
   'x-method-override',
 ])
 
-// RFC 9110 §7.6.1: hop-by-hop fields, and every field the Connection header names.
-// hono/proxy drops them from responses, and from requests only when given the raw request.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+// RFC 9110 §7.6.1: hop-by-hop fields, and every field the Connection header names
+// (hono/proxy's list, and `proxy-connection`). Accept-Encoding too, towards the origin:
+// the runtime negotiates its own encoding with the origin and decodes the body (as hono/proxy does).
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
+
+/** The header names a Connection header lists (lower case, valid tokens only). */
+function connectionNamed(headers: Headers): Set<string> | undefined {
+  const value = headers.get('connection')
+  if (value === null) return undefined
+  const names = new Set<string>()
+  for (const name of value.split(',')) {
+    const trimmed = name.trim().toLowerCase()
+    if (TOKEN.test(trimmed)) names.add(trimmed)
+  }
+  return names
+}
+
+// The extra names of a route (its credential headers and the client-address header), canonical, per list.
+const extraNames = new WeakMap<readonly string[], Map<string | null, ReadonlySet<string>>>()
+function extraOf(credentialHeaders: readonly string[], clientIpHeader: string | null): ReadonlySet<string> {
+  let byIp = extraNames.get(credentialHeaders)
+  if (!byIp) extraNames.set(credentialHeaders, (byIp = new Map()))
+  let extra = byIp.get(clientIpHeader)
+  if (!extra) byIp.set(clientIpHeader, (extra = new Set([...credentialHeaders, ...(clientIpHeader ? [clientIpHeader] : [])].map(canonicalHeaderName))))
+  return extra
+}
 
 /**
- * The request headers for the origin: the client's, less hop-by-hop fields and
- * every header, in any spelling, that the client must not set (see above) or
- * that carries a credential on this route.
+ * The request headers for the origin: the client's, less hop-by-hop fields,
+ * `Accept-Encoding`, and every header, in any spelling, that the client must not
+ * set (see above) or that carries a credential on this route. One copy, one pass
+ * over the names.
  * @param credentialHeaders The route's extra credential headers.
  * @param clientIpHeader The configured client-address header, removed whatever its name.
  */
 export function headersForOrigin(incoming: Headers, credentialHeaders: readonly string[], clientIpHeader: string | null): Headers {
   const headers = new Headers(incoming)
-  for (const name of (headers.get('connection') ?? '').split(',')) {
-    const trimmed = name.trim().toLowerCase()
-    if (/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(trimmed)) headers.delete(trimmed)
-  }
-  for (const name of HOP_BY_HOP) headers.delete(name)
-  const extra = new Set([...credentialHeaders, ...(clientIpHeader ? [clientIpHeader] : [])].map(canonicalHeaderName))
+  const named = connectionNamed(headers)
+  const extra = extraOf(credentialHeaders, clientIpHeader)
   for (const name of namesOf(headers)) {
-    const canonical = canonicalHeaderName(name)
-    if (CLIENT_MUST_NOT_SET.has(canonical) || extra.has(canonical)) headers.delete(name)
+    if (HOP_BY_HOP.has(name) || name === 'accept-encoding' || named?.has(name)) headers.delete(name)
+    else {
+      const canonical = canonicalHeaderName(name)
+      if (CLIENT_MUST_NOT_SET.has(canonical) || extra.has(canonical)) headers.delete(name)
+    }
   }
+  return headers
+}
+
+/**
+ * The origin's response headers for the client, in one copy: less hop-by-hop
+ * fields (and those its Connection header names), less the origin credential
+ * should an origin send it back (in any spelling); without `Content-Encoding` and
+ * `Content-Length` when the runtime decoded the body (as hono/proxy does); with
+ * the request id.
+ */
+export function headersForClient(origin: Headers, requestId: string): Headers {
+  const headers = new Headers(origin)
+  const named = connectionNamed(headers)
+  for (const name of namesOf(headers)) {
+    if (HOP_BY_HOP.has(name) || named?.has(name) || canonicalHeaderName(name) === 'x-auth-token') headers.delete(name)
+  }
+  if (headers.has('content-encoding')) {
+    headers.delete('content-encoding')
+    headers.delete('content-length')
+  }
+  headers.set('x-request-id', requestId)
   return headers
 }
 
@@ -100,15 +145,26 @@ const HEADER_SAFE = /^(?![ \t])[^\p{Cc}]*(?<![ \t])$/u
  * origin always has `X-Consumer-ID`.
  */
 export function setIdentityHeaders(headers: Headers, identity: EdgeAuthIdentity): void {
-  headers.set('x-consumer-id', identity.principal.id)
+  for (const [name, value] of identityHeadersOf(identity)) headers.set(name, value)
+}
+
+// An identity from the verification cache is the same object on every request: its headers are worked out once.
+const identityHeaders = new WeakMap<EdgeAuthIdentity, readonly (readonly [string, string])[]>()
+
+function identityHeadersOf(identity: EdgeAuthIdentity): readonly (readonly [string, string])[] {
+  const known = identityHeaders.get(identity)
+  if (known) return known
+  const list: [string, string][] = [['x-consumer-id', identity.principal.id]]
   const name = identity.principal.name
-  if (name && HEADER_SAFE.test(name)) headers.set('x-consumer-username', name)
+  if (name && HEADER_SAFE.test(name)) list.push(['x-consumer-username', name])
   const customId = identity.consumer?.customId
-  if (customId && HEADER_SAFE.test(customId)) headers.set('x-consumer-custom-id', customId)
-  if (identity.consumer && identity.consumer.groups.length > 0) headers.set('x-consumer-groups', identity.consumer.groups.join(', '))
-  if (identity.method === 'anonymous') headers.set('x-anonymous-consumer', 'true')
-  else headers.set('x-credential-identifier', identity.credentialId)
-  headers.set('x-auth-method', identity.method)
+  if (customId && HEADER_SAFE.test(customId)) list.push(['x-consumer-custom-id', customId])
+  if (identity.consumer && identity.consumer.groups.length > 0) list.push(['x-consumer-groups', identity.consumer.groups.join(', ')])
+  if (identity.method === 'anonymous') list.push(['x-anonymous-consumer', 'true'])
+  else list.push(['x-credential-identifier', identity.credentialId])
+  list.push(['x-auth-method', identity.method])
+  identityHeaders.set(identity, list)
+  return list
 }
 
 /**

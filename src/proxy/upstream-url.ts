@@ -1,3 +1,4 @@
+import { BoundedMap } from '../util/bounded-map.js'
 import type { RouteMatch } from './match-route.js'
 
 /**
@@ -11,14 +12,33 @@ import type { RouteMatch } from './match-route.js'
  * ```
  */
 export function upstreamUrl(targetUrl: string, match: RouteMatch, path: string, search: string): URL {
-  const url = new URL(targetUrl)
+  const target = partsOf(targetUrl)
   const forwarded = match.route.stripPath ? match.rest : path
-  const base = url.pathname.replace(/\/+$/, '')
-  url.pathname = forwarded === '' ? url.pathname : `${base}${forwarded}`
-  const own = url.search.slice(1)
+  const pathname = forwarded === '' ? target.pathname : `${target.base}${forwarded}`
   const client = search.slice(1)
-  url.search = own && client ? `${own}&${client}` : own || client
-  return url
+  const query = target.query && client ? `${target.query}&${client}` : target.query || client
+  // One parse of the result; the pieces of the target's URL are parsed once per target.
+  return new URL(`${target.head}${pathname}${query ? `?${query}` : ''}${target.hash}`)
+}
+
+/** A target URL in pieces: all before the path (scheme, user info, host), the path, the path without trailing slashes, its query, its fragment. */
+interface TargetParts {
+  head: string
+  pathname: string
+  base: string
+  query: string
+  hash: string
+}
+
+// Bounded: one entry per target URL of the key set.
+const targets = new BoundedMap<string, TargetParts>(1024)
+
+function partsOf(targetUrl: string): TargetParts {
+  const known = targets.get(targetUrl)
+  if (known) return known
+  const url = new URL(targetUrl)
+  const tail = `${url.pathname}${url.search}${url.hash}`
+  return targets.set(targetUrl, { head: url.href.slice(0, url.href.length - tail.length), pathname: url.pathname, base: url.pathname.replace(/\/+$/, ''), query: url.search.slice(1), hash: url.hash })
 }
 
 /**

@@ -48,3 +48,13 @@ describe('inIpRange', () => {
     expect(parseCidr('2001:db8::/32')?.prefixLength).toBe(32)
   })
 })
+
+describe('inIpRange with a subnet seen before (parsed once)', () => {
+  it('answers for each address as the first time, and still refuses a subnet that is not one', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(inIpRange('10.1.2.3', '10.0.0.0/8')).toBe(true)
+      expect(inIpRange('11.1.2.3', '10.0.0.0/8')).toBe(false)
+      expect(() => inIpRange('10.0.0.1', '10.0.0.0/33')).toThrow(RangeError)
+    }
+  })
+})

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EdgeAuthError } from '../../src/errors.js'
-import { normalizePath, routePrefixNormalForm } from '../../src/http/normalize-path.js'
+import { normalizePath, normalizePathRemembered, routePrefixNormalForm } from '../../src/http/normalize-path.js'
 
 describe('normalizePath', () => {
   it.each([
@@ -76,5 +76,14 @@ describe('routePrefixNormalForm', () => {
 
   it.each(['/a;b', '/app/..;', '/a%3Bb', '/a%2Fb', '/a\\b', '/a%252e', '/a%00'])('refuses %s with path_invalid', (prefix) => {
     expect(() => routePrefixNormalForm(prefix)).toThrow(expect.objectContaining({ code: 'path_invalid' }))
+  })
+})
+
+describe('normalizePathRemembered', () => {
+  it('answers what normalizePath answers, the first time and again, and keeps refusing what it refuses', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(normalizePathRemembered('/%61pp//x/./y/../z')).toBe('/app/x/z')
+      expect(() => normalizePathRemembered('/app/..;/admin')).toThrow(expect.objectContaining({ code: 'path_invalid' }))
+    }
   })
 })

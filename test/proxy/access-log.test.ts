@@ -10,13 +10,15 @@ beforeAll(async () => {
 
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext
 
-function gatewayLogging(options: { accessLog?: 'all' | 'refusals' | 'off'; keySet?: () => KeySetStore } = {}) {
+function gatewayLogging(options: { accessLog?: 'all' | 'refusals' | 'off' | 'counted'; keySet?: () => KeySetStore; clock?: () => number; refusalSummaryIntervalMs?: number } = {}) {
   const lines: Record<string, unknown>[] = []
   const app = createGateway({
     keySet: options.keySet ?? (() => staticKeySet(source)),
     originToken: () => env.ORIGIN_AUTH_TOKEN,
     allowInsecureLoopbackOrigins: true,
     ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.refusalSummaryIntervalMs ? { refusalSummaryIntervalMs: options.refusalSummaryIntervalMs } : {}),
     log: (line) => void lines.push(line),
   })
   return { lines, request: (path: string, init: RequestInit = {}) => app.request(`https://gw.example${path}`, init, env, ctx) }
@@ -31,6 +33,38 @@ it.each([
   expect((await request('/hello', { headers: { 'x-auth-token': secrets.functions } })).status).toBe(200)
   expect((await request('/hello')).status).toBe(401)
   expect(lines.map((line) => line.status)).toEqual(expected)
+})
+
+it('ACCESS_LOG=counted: each accepted request its line; refusals counted per status, code and route, and summarised once per interval', async () => {
+  let now = Date.parse('2026-11-30T10:00:00Z')
+  const { lines, request } = gatewayLogging({ accessLog: 'counted', clock: () => now, refusalSummaryIntervalMs: 60_000 })
+  expect((await request('/hello', { headers: { 'x-auth-token': secrets.functions } })).status).toBe(200)
+  for (let i = 0; i < 3; i++) expect((await request('/hello')).status).toBe(401)
+  for (let i = 0; i < 2; i++) expect((await request('/hello', { headers: { 'x-auth-token': secrets.unknown } })).status).toBe(401)
+  now += 59_999
+  expect((await request('/nowhere')).status).toBe(404)
+  expect(lines.map((line) => line.status ?? line.event)).toEqual([200])
+
+  now += 1
+  expect((await request('/hello', { headers: { 'x-auth-token': secrets.functions } })).status).toBe(200)
+  expect(lines.map((line) => line.status ?? line.event)).toEqual([200, 'refusals', 200])
+  expect(lines[1]).toEqual({
+    time: '2026-11-30T10:01:00.000Z',
+    level: 'warn',
+    event: 'refusals',
+    since: '2026-11-30T10:00:00.000Z',
+    counts: [
+      { status: 401, code: 'credentials_missing', route: 'hello-fn', count: 3 },
+      { status: 401, code: 'api_key_unknown', route: 'hello-fn', count: 2 },
+      { status: 404, code: 'route_not_found', route: null, count: 1 },
+    ],
+  })
+  expect(JSON.stringify(lines)).not.toContain(secrets.unknown)
+
+  // A fresh window: nothing more to summarise until the next refusal's interval has passed.
+  now += 120_000
+  expect((await request('/hello', { headers: { 'x-auth-token': secrets.functions } })).status).toBe(200)
+  expect(lines.filter((line) => line.event === 'refusals')).toHaveLength(1)
 })
 
 it('refuses an unknown access-log level', () => {

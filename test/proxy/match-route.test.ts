@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { EdgeAuthError } from '../../src/errors.js'
 import * as v from 'valibot'
 import { RouteSchema, type Route } from '../../src/keyset/schema.js'
-import { matchRoute, prefixMatches } from '../../src/proxy/match-route.js'
+import { matchRoute, matchRouteRemembered, prefixMatches } from '../../src/proxy/match-route.js'
 
 const target = { url: 'https://origin.test', kind: 'function', projectId: '22222222-2222-4222-8222-222222222222', privacy: 'private' } as const
 const route = (id: string, paths: string[], methods?: string[]): Route => v.parse(RouteSchema, { id, paths, methods, target })
@@ -70,5 +70,28 @@ describe('matchRoute', () => {
     }
     expect(error?.code).toBe('method_not_allowed')
     expect(error?.details.allow).toEqual(['GET', 'HEAD', 'POST'])
+  })
+})
+
+describe('matchRouteRemembered', () => {
+  const routes = [route('app', ['/app'], ['GET'])]
+
+  it('answers what matchRoute answers, the same match again for the same table, method and path', () => {
+    const first = matchRouteRemembered(routes, '/app/x', 'GET')
+    expect(first).toEqual(matchRoute(routes, '/app/x', 'GET'))
+    expect(matchRouteRemembered(routes, '/app/x', 'GET')).toBe(first)
+  })
+
+  it('keeps refusing what matchRoute refuses (not remembered)', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(() => matchRouteRemembered(routes, '/app/x', 'POST')).toThrow(expect.objectContaining({ code: 'method_not_allowed' }))
+      expect(() => matchRouteRemembered(routes, '/other', 'GET')).toThrow(expect.objectContaining({ code: 'route_not_found' }))
+    }
+  })
+
+  it('matches afresh for another route table (another snapshot)', () => {
+    const next = [route('app-2', ['/app'], ['GET'])]
+    matchRouteRemembered(routes, '/app/y', 'GET')
+    expect(matchRouteRemembered(next, '/app/y', 'GET').route.id).toBe('app-2')
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { EdgeAuthIdentity } from '../../src/identity.js'
-import { canonicalHeaderName, dropCredentialFromResponse, headersForOrigin, setIdentityHeaders } from '../../src/proxy/origin-headers.js'
+import { canonicalHeaderName, dropCredentialFromResponse, headersForClient, headersForOrigin, setIdentityHeaders } from '../../src/proxy/origin-headers.js'
 
 describe('canonicalHeaderName', () => {
   it.each([
@@ -32,6 +32,40 @@ describe('headersForOrigin', () => {
     const names: string[] = []
     out.forEach((_, name) => void names.push(name))
     expect(names.sort()).toEqual(['accept', 'cookie', 'x_custom'])
+  })
+
+  it('drops hop-by-hop fields and Accept-Encoding (the runtime negotiates its own with the origin)', () => {
+    const incoming = new Headers([['keep-alive', 'timeout=5'], ['te', 'trailers'], ['upgrade', 'h2c'], ['proxy-connection', 'keep-alive'], ['accept-encoding', 'br'], ['accept', '*/*']])
+    expect([...headersForOrigin(incoming, [], null).keys()]).toEqual(['accept'])
+  })
+})
+
+describe('headersForClient', () => {
+  it('drops hop-by-hop fields, those the Connection header names and X-Auth-Token in any spelling, and sets the request id', () => {
+    const origin = new Headers([
+      ['connection', 'x-drop-me'],
+      ['x-drop-me', '1'],
+      ['keep-alive', 'timeout=5'],
+      ['x_auth_token', 'T'],
+      ['X-Auth-Token', 'T'],
+      ['x-request-id', 'from-origin'],
+      ['content-type', 'application/json'],
+      ['set-cookie', 'a=1'],
+    ])
+    const out = headersForClient(origin, 'req-1')
+    expect([...out.keys()].sort()).toEqual(['content-type', 'set-cookie', 'x-request-id'])
+    expect(out.get('x-request-id')).toBe('req-1')
+  })
+
+  it('drops Content-Encoding and Content-Length when the origin encoded the body (the runtime hands the body on decoded), as hono/proxy does', () => {
+    const out = headersForClient(new Headers([['content-encoding', 'gzip'], ['content-length', '42'], ['content-type', 'text/plain']]), 'r')
+    expect(out.has('content-encoding')).toBe(false)
+    expect(out.has('content-length')).toBe(false)
+    expect(out.get('content-type')).toBe('text/plain')
+  })
+
+  it('keeps Content-Length of an unencoded body', () => {
+    expect(headersForClient(new Headers([['content-length', '42']]), 'r').get('content-length')).toBe('42')
   })
 })
 

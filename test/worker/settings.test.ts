@@ -41,7 +41,7 @@ describe('readSettings', () => {
     [{ FULL_ACCESS_ALLOWS_INVOKE: 'yes' }, 'FULL_ACCESS_ALLOWS_INVOKE', /FULL_ACCESS_ALLOWS_INVOKE must be "true" or "false"/],
     [{ SYNC_MAX_AGE_SECONDS: '600', SYNC_STATUS_HEARTBEAT_SECONDS: '3600' }, 'SYNC_MAX_AGE_SECONDS', /SYNC_MAX_AGE_SECONDS must exceed/],
     [{ IAM_API_URL: 'ftp://iam' }, 'IAM_API_URL', /IAM_API_URL must be an http\(s\) URL/],
-    [{ ACCESS_LOG: 'verbose' }, 'ACCESS_LOG', /ACCESS_LOG must be "all", "refusals" or "off"/],
+    [{ ACCESS_LOG: 'verbose' }, 'ACCESS_LOG', /ACCESS_LOG must be "all", "refusals", "off" or "counted"/],
     [{ CLIENT_IP_HEADER: 'x real ip' }, 'CLIENT_IP_HEADER', /CLIENT_IP_HEADER must be a header name or "none"/],
     [{ TARGET_URL_TEMPLATE: 'https://{host}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL using only/],
     [{ TARGET_URL_TEMPLATE: 'ftp://{domain_name}' }, 'TARGET_URL_TEMPLATE', /TARGET_URL_TEMPLATE must be an http\(s\) URL/],

@@ -109,13 +109,25 @@ const CLOCK_TICKS = 100 // USER_HZ on Linux; /proc/<pid>/stat counts in these.
  *
  * @throws {Error} with workerd's own output when it exits or does not listen within `timeoutMs`.
  */
-export async function startWorkerd(options: { dir: string; name: string; config: string; sockets: string[]; timeoutMs?: number }): Promise<Workerd> {
+export async function startWorkerd(options: {
+  dir: string
+  name: string
+  config: string
+  sockets: string[]
+  timeoutMs?: number
+  /** More arguments of `workerd serve` (e.g. `--inspector-addr=…`). */
+  args?: string[]
+  /** A command that runs workerd in its stead and execs it (e.g. `['taskset', '-c', '0']`): the PID stays workerd's. */
+  wrap?: string[]
+}): Promise<Workerd> {
   const configPath = join(options.dir, `${options.name}.capnp`)
   const logPath = join(options.dir, `${options.name}.log`)
   writeFileSync(configPath, options.config)
   const logFd = openSync(logPath, 'w')
   const started = performance.now()
-  const child = spawn(WORKERD_BIN, ['serve', configPath, '--control-fd=3'], { cwd: options.dir, stdio: ['ignore', logFd, logFd, 'pipe'] })
+  const argv = [WORKERD_BIN, 'serve', configPath, '--control-fd=3', ...(options.args ?? [])]
+  const [command, ...rest] = [...(options.wrap ?? []), ...argv] as [string, ...string[]]
+  const child = spawn(command, rest, { cwd: options.dir, stdio: ['ignore', logFd, logFd, 'pipe'] })
   closeSync(logFd)
   own(child)
   const pid = child.pid

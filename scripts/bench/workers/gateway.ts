@@ -19,7 +19,7 @@ interface Env {
   KEYSET: KeySetKvReader
   ORIGIN_AUTH_TOKEN: string
   CREDENTIAL_ENCRYPTION_KEY: string
-  ACCESS_LOG?: 'all' | 'refusals' | 'off'
+  ACCESS_LOG?: 'all' | 'refusals' | 'off' | 'counted'
   ALLOW_INSECURE_LOOPBACK_ORIGINS?: string
   /** The condition variant (i) names the header its client address comes in, as `CLIENT_IP_HEADER` does. */
   CLIENT_IP_HEADER?: string
