@@ -72,8 +72,10 @@ export function runClients(gatewayUrl: string, clients: readonly RehearsalClient
         status = res.status
         const text = await res.text()
         if (status >= 400) code = (JSON.parse(text) as { code?: string }).code ?? null
-      } catch {
-        // A network failure: status 0, a failed request.
+      } catch (error) {
+        // A network failure: status 0, a failed request; the code says what broke.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause
+        code = cause?.code ?? cause?.message ?? String(error)
       }
       client.calls.push({ credential, sentAt, receivedAt: Date.now(), status, code })
       await new Promise((resolve) => setTimeout(resolve, intervalMs))

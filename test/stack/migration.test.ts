@@ -85,6 +85,8 @@ const legacyApplications = async () => (await t.emulator.call<{ applications: { 
 describe('the migration from legacy tokens to IAM keys, rehearsed on the local stack', () => {
   it('keeps every client working: plan, apply (twice), verify, switch, brownout, sunset, finish', { timeout: 150_000 }, async () => {
     const started = Date.now()
+    const events: [string, number][] = []
+    const mark = (what: string) => events.push([what, Date.now() - started])
     const { namespaces, functions } = await buildEstate(randomUUID())
     // 20 tokens: [reach, paths its clients call, neighbour paths it must never reach].
     const reach: [string, string, string[], string[]][] = [
@@ -106,11 +108,13 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
     expect(clients).toHaveLength(20)
 
     // The clients call with their legacy tokens.
+    mark('clients start')
     const loop = runClients(t.stack.gatewayUrl, clients, INTERVAL_MS)
     try {
       await pollUntil(async () => clients.every((c) => c.calls.filter((x) => x.status === 200).length >= 2), Boolean, { timeoutMs: 20_000, intervalMs: 200 })
 
       // plan: 7 scopes, 20 tokens; the stack's own seeded token, never used, is idle.
+      mark('plan')
       const planFile = join(dir, 'plan.json')
       const secretsDir = join(dir, 'secrets')
       const planned = await cliJson<{ plan: Plan }>(['migrate', 'plan', '--out', planFile, '--idle-since', new Date(started).toISOString()])
@@ -127,6 +131,7 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       expect(dry.steps.filter((s) => s.action === 'create')).toHaveLength(7 + 7 + 20)
       expect(await legacyApplications()).toEqual([])
 
+      mark('apply')
       const applied = await cliJson<{ steps: { action: string; what: string }[] }>(['migrate', 'apply', planFile, '--secrets-dir', secretsDir, '--yes'])
       const count = (steps: { action: string; what: string }[], action: string, what: string) => steps.filter((s) => s.action === action && s.what === what).length
       expect([count(applied.steps, 'create', 'application'), count(applied.steps, 'create', 'policy'), count(applied.steps, 'create', 'key')]).toEqual([7, 7, 20])
@@ -147,6 +152,7 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       const orphanKey = orphan.key!.access_key
       orphan.key = null
       await writeFile(planFile, JSON.stringify(crashed))
+      mark('apply again')
       const again = await cliJson<{ steps: { action: string; what: string; id: string | null }[] }>(['migrate', 'apply', planFile, '--secrets-dir', secretsDir, '--yes'])
       expect(again.steps.filter((s) => s.action === 'found').map((s) => s.what)).toEqual(['application', 'policy', 'key'])
       expect(again.steps.filter((s) => s.action === 'create')).toEqual([{ action: 'create', what: 'key', name: expect.any(String), id: expect.stringMatching(/^SCW/) }])
@@ -158,15 +164,18 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       expect((await t.emulator.send('GET', `${IAM}/api-keys/${orphanKey}`)).status).toBe(404)
 
       // verify: every key passes where its token did, and is refused on its neighbours.
+      mark('verify')
       const verified = await cliJson<{ ok: boolean; results: { expect: string; ok: boolean; code: string | null }[] }>(['migrate', 'verify', planFile])
       expect(verified.ok).toBe(true)
       expect(verified.results.filter((r) => r.expect === 'refused').every((r) => r.code === 'permission_denied')).toBe(true)
 
+      mark('switch')
       // The clients switch to their new keys.
       const keyOf = new Map(final.groups.flatMap((g) => g.tokens).map((x) => [x.token_id, x.key!.secret_file]))
       for (const client of clients) client.key = /^SECRET_KEY=(\S+)$/m.exec(await readFile(keyOf.get(client.tokenId)!, 'utf8'))![1]
       await pollUntil(async () => clients.every((c) => c.calls.filter((x) => x.credential === 'key' && x.status === 200).length >= 3), Boolean, { timeoutMs: 20_000, intervalMs: 200 })
 
+      mark('neighbours')
       // Every new key is refused on a namespace (or function) its token could not reach, and the origin never sees the call.
       const refusals: number[] = []
       const accessKeyOf = new Map(final.groups.flatMap((g) => g.tokens).map((x) => [x.token_id, x.key!.access_key]))
@@ -191,10 +200,12 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       const window = { start: t0 + 6_000, end: t0 + 10_000 }
       const sunset = t0 + 14_000
       const iso = (ms: number) => new Date(ms).toISOString()
+      mark('schedule')
       await cliJson(['migrate', 'schedule', '--deprecate-at', iso(t0), '--creation-cutoff-at', iso(t0), '--brownout', `${iso(window.start)}/${iso(window.end)}`, '--sunset-at', iso(sunset)])
       const scheduledAt = Date.now()
       const closed = await t.admin.send<{ code: string }>('POST', '/legacy-tokens', { product: 'functions', namespace_id: namespaces.a })
       expect([closed.status, closed.body.code]).toEqual([403, 'legacy_creation_closed'])
+      mark('status')
       const status = await cliJson<{ generated_at: string; next_brownout: unknown; brownout_now: unknown; legacy_creation_open: boolean; last_day: { legacy_tokens_used: number } }>(['migrate', 'status'])
       const brownout = { start: iso(window.start), end: iso(window.end) }
       expect(Date.parse(status.generated_at) < window.start ? status.next_brownout : status.brownout_now).toEqual(brownout)
@@ -220,10 +231,12 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       expect(afterSunset.map((c) => [c.status, c.code])).toEqual(afterSunset.map(() => [401, 'legacy_token_sunset']))
 
       // finish: the token the late migrator used after the brownout is refused unless forced; after the sunset none is in use.
+      mark('finish early')
       const early = await cli(['migrate', 'finish', '--unused-since', iso(window.end), '--plan', planFile, '--json'])
       expect(early.code).toBe(1)
       expect(early.stderr).toMatch(/^edgegw: tokens_in_use: 1 legacy tokens were used since/)
       expect((JSON.parse(early.stdout) as { tokens: { token_id: string; action: string }[] }).tokens.filter((x) => x.action === 'refused: in use').map((x) => x.token_id)).toEqual([prober.tokenId])
+      mark('finish')
       const finished = await cliJson<{ deleted: number; refused: number }>(['migrate', 'finish', '--unused-since', iso(sunset), '--plan', planFile, '--yes'])
       expect(finished).toMatchObject({ deleted: 21, refused: 0 })
       expect((await t.emulator.call<{ tokens: unknown[] }>('GET', `${FN}/tokens`)).tokens).toEqual([])
@@ -238,7 +251,7 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       return { client: c.index, legacy: legacy.length, legacyFailed: legacy.filter((x) => x.status !== 200).length, key: key.length, keyFailed: key.filter((x) => x.status !== 200).length }
     })
     const failures = clients.flatMap((c) => c.calls.filter((x) => x.status !== 200).map((x) => ({ client: c.index, ...x, at: x.sentAt - started })))
-    if (failures.length) console.log(`failures: ${JSON.stringify(failures)}`)
+    if (failures.length) console.log(`failures: ${JSON.stringify(failures)}; events ${JSON.stringify(events)}`)
     console.log(`migration rehearsal: ${JSON.stringify(figures)}; total ${Date.now() - started} ms`)
     expect(figures.map((f) => f.keyFailed)).toEqual(figures.map(() => 0))
     expect(figures.map((f) => f.legacyFailed)).toEqual(figures.map(() => 0))
