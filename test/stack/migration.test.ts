@@ -18,6 +18,8 @@ import { pollUntil, startTestStack, type TestStack } from './support.js'
 let t: TestStack
 let origin: RecordingOrigin
 let dir: string
+/** The Workers' console lines, kept to explain a failed request. */
+const workerLog: [number, string, string, string][] = []
 
 const FN = '/functions/v1beta1/regions/fr-par'
 const IAM = '/iam/v1alpha1'
@@ -25,7 +27,7 @@ const INTERVAL_MS = 250
 const DENIED_CHALLENGE = 'Bearer realm="edge-auth-gateway", error="insufficient_scope", error_description="The credential does not allow this call.", scope="FunctionsPrivateAccess"'
 
 beforeAll(async () => {
-  t = await startTestStack({ memoryTtlSeconds: 1 })
+  t = await startTestStack({ memoryTtlSeconds: 1, onWorkerLog: (worker, line) => void workerLog.push([Date.now(), worker, line.level, line.message.slice(0, 400)]) })
   origin = await startRecordingOrigin(t.stack.emulatorUrl)
   dir = await mkdtemp(join(tmpdir(), 'edgegw-migration-'))
 })
@@ -203,7 +205,9 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       mark('schedule')
       await cliJson(['migrate', 'schedule', '--deprecate-at', iso(t0), '--creation-cutoff-at', iso(t0), '--brownout', `${iso(window.start)}/${iso(window.end)}`, '--sunset-at', iso(sunset)])
       const scheduledAt = Date.now()
-      const closed = await t.admin.send<{ code: string }>('POST', '/legacy-tokens', { product: 'functions', namespace_id: namespaces.a })
+      // Sent without a body: the gateway refuses before reading one, and an unread request body made workerd drop
+      // that keep-alive connection, which undici then handed to a client of this process (UND_ERR_SOCKET). See the report.
+      const closed = await t.admin.send<{ code: string }>('POST', '/legacy-tokens')
       expect([closed.status, closed.body.code]).toEqual([403, 'legacy_creation_closed'])
       mark('status')
       const status = await cliJson<{ generated_at: string; next_brownout: unknown; brownout_now: unknown; legacy_creation_open: boolean; last_day: { legacy_tokens_used: number } }>(['migrate', 'status'])
@@ -253,7 +257,10 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       return { client: c.index, legacy: legacy.length, legacyFailed: legacy.filter((x) => x.status !== 200).length, key: key.length, keyFailed: key.filter((x) => x.status !== 200).length }
     })
     const failures = clients.flatMap((c) => c.calls.filter((x) => x.status !== 200).map((x) => ({ client: c.index, ...x, at: x.sentAt - started })))
-    if (failures.length) console.log(`failures: ${JSON.stringify(failures)}; events ${JSON.stringify(events)}`)
+    if (failures.length) {
+      console.log(`failures: ${JSON.stringify(failures)}; events ${JSON.stringify(events)}`)
+      for (const f of failures) console.log(workerLog.filter(([at]) => Math.abs(at - f.sentAt) < 300).map(([at, w, level, m]) => `${at - f.sentAt} ${w} ${level} ${m}`).join('\n'))
+    }
     console.log(`migration rehearsal: ${JSON.stringify(figures)}; total ${Date.now() - started} ms`)
     expect(figures.map((f) => f.keyFailed)).toEqual(figures.map(() => 0))
     expect(figures.map((f) => f.legacyFailed)).toEqual(figures.map(() => 0))
