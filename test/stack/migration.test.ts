@@ -87,6 +87,7 @@ const legacyApplications = async () => (await t.emulator.call<{ applications: { 
 describe('the migration from legacy tokens to IAM keys, rehearsed on the local stack', () => {
   it('keeps every client working: plan, apply (twice), verify, switch, brownout, sunset, finish', { timeout: 150_000 }, async () => {
     const started = Date.now()
+    let summary: unknown
     const events: [string, number][] = []
     const mark = (what: string) => events.push([what, Date.now() - started])
     const { namespaces, functions } = await buildEstate(randomUUID())
@@ -246,6 +247,7 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       const finished = await cliJson<{ deleted: number; refused: number }>(['migrate', 'finish', '--unused-since', iso(sunset + 1_000), '--plan', planFile, '--yes'])
       expect(finished).toMatchObject({ deleted: 21, refused: 0 })
       expect((await t.emulator.call<{ tokens: unknown[] }>('GET', `${FN}/tokens`)).tokens).toEqual([])
+      summary = { verifyCalls: verified.results.length, verifyRefused: verified.results.filter((r) => r.expect === 'refused').length, neighbourRefusals: refusals.length, prober: { beforeWindow: beforeWindow.length, inside: inside.length, afterWindow: afterWindow.length, afterSunset: afterSunset.length } }
     } finally {
       await loop.stop()
     }
@@ -261,7 +263,7 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
       console.log(`failures: ${JSON.stringify(failures)}; events ${JSON.stringify(events)}`)
       for (const f of failures) console.log(workerLog.filter(([at]) => Math.abs(at - f.sentAt) < 300).map(([at, w, level, m]) => `${at - f.sentAt} ${w} ${level} ${m}`).join('\n'))
     }
-    console.log(`migration rehearsal: ${JSON.stringify(figures)}; total ${Date.now() - started} ms`)
+    console.log(`migration rehearsal: ${JSON.stringify(figures)}; ${JSON.stringify(summary)}; total ${Date.now() - started} ms`)
     expect(figures.map((f) => f.keyFailed)).toEqual(figures.map(() => 0))
     expect(figures.map((f) => f.legacyFailed)).toEqual(figures.map(() => 0))
     expect(figures.every((f) => f.key >= 3)).toBe(true)
