@@ -116,6 +116,13 @@ describe('the migration from legacy tokens to IAM keys, rehearsed on the local s
     try {
       await pollUntil(async () => clients.every((c) => c.calls.filter((x) => x.status === 200).length >= 2), Boolean, { timeoutMs: 20_000, intervalMs: 200 })
 
+      // usage names the namespace each token was used in, its routes and user agents: enough to find its owner.
+      const used = await cliJson<{ credentials: { credential_id: string; namespace_id: string | null; routes: { route: string }[]; user_agents: string[] }[] }>(['usage', '--kind', 'legacy-jwt', '--since', '1d'])
+      const byToken = new Map(used.credentials.map((c) => [c.credential_id, c]))
+      for (const client of clients) {
+        expect(byToken.get(client.tokenId)).toMatchObject({ namespace_id: namespaces[client.path.slice(3, 4)], routes: [{ route: `m-${client.path.slice(3)}` }], user_agents: [client.userAgent] })
+      }
+
       // plan: 7 scopes, 20 tokens; the stack's own seeded token, never used, is idle.
       mark('plan')
       const planFile = join(dir, 'plan.json')

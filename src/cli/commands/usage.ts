@@ -23,9 +23,9 @@ export function sinceQuery(text: string): string {
   return `${Math.max(1, Math.ceil(parseDuration(text, '--since') / 86_400))}d`
 }
 
-/** Who a credential belongs to, for people: the bearer's name, else its id; a legacy token's namespace. */
-function owner(c: CredentialUsageJson): string {
-  if (c.kind === 'legacy-jwt') return c.namespace_id ? `namespace ${c.namespace_id}` : 'one function or container'
+/** Who a credential belongs to, for people: the bearer's name, else its id; for a legacy token, the namespace it was used in. */
+function owner(c: CredentialUsageJson): string | null {
+  if (c.kind === 'legacy-jwt') return c.namespace_id ? `namespace ${c.namespace_id}` : null
   return `${c.principal.type}:${c.principal.name ?? c.principal.id}`
 }
 
