@@ -1,6 +1,7 @@
 /**
  * `edgegw`, the operator's command line of edge-auth-gateway (docs/cli.md).
- * It talks only to the gateway's admin API, over HTTP.
+ * It talks to the gateway's admin API over HTTP; `migrate plan|apply|finish`
+ * also call Scaleway's IAM and serverless APIs (SCW_* settings).
  *
  * Exit status: 0 on success; 1 when the gateway refused or failed (the
  * problem's `code` and `detail` on stderr); 2 on bad usage.

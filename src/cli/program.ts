@@ -4,9 +4,11 @@ import { Command, Option } from 'commander'
 import { registerConsumer } from './commands/consumer.js'
 import { registerJwt } from './commands/jwt.js'
 import { registerKey } from './commands/key.js'
+import { registerMigrate } from './commands/migrate.js'
 import { registerOidc } from './commands/oidc.js'
 import { registerOperations } from './commands/operations.js'
 import { registerRoute } from './commands/route.js'
+import { registerUsage } from './commands/usage.js'
 import { DEFAULT_URL } from './lib/context.js'
 import { examples } from './lib/options.js'
 import type { Io } from './lib/output.js'
@@ -21,7 +23,7 @@ export const VERSION = (createRequire(import.meta.url)('../../package.json') as 
 export function buildProgram(io: Io): Command {
   const program = new Command('edgegw')
   program
-    .description("Manage an edge-auth-gateway: routes, consumers, JWT credentials, OIDC issuers, IAM API keys and the key set, through the gateway's admin API")
+    .description("Manage an edge-auth-gateway: routes, consumers, JWT credentials, OIDC issuers, IAM API keys, the key set, usage and the move off legacy tokens, through the gateway's admin API")
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
@@ -39,6 +41,8 @@ export function buildProgram(io: Io): Command {
         'edgegw jwt ls my-app',
         'edgegw key rotate SCWXXXXXXXXXXXXXXXXX --overlap 7d',
         'edgegw status',
+        'edgegw usage --kind legacy-jwt --since 7d',
+        'edgegw migrate plan --out plan.json',
       ) +
         '\nExit status: 0 on success, 1 when the gateway refused or failed (its problem code and detail are shown), 2 on bad usage.\n' +
         'The local stack (npm start) prints the line that sets EDGEGW_URL and EDGEGW_ADMIN_TOKEN. Docs: docs/cli.md\n',
@@ -49,5 +53,7 @@ export function buildProgram(io: Io): Command {
   registerOidc(program, io)
   registerKey(program, io)
   registerOperations(program, io)
+  registerUsage(program, io)
+  registerMigrate(program, io)
   return program
 }

@@ -1,5 +1,5 @@
 /**
- * The gateway's admin API over HTTP: the only thing the CLI talks to. Answers
+ * The gateway's admin API over HTTP (what every command but `migrate plan|apply|finish`, which also call Scaleway, talks to). Answers
  * that are not 2xx become a {@link GatewayError} with the problem's `code` and
  * `detail` (RFC 9457); the admin token never appears in an error.
  */
