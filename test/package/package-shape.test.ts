@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoPath, run } from './support.js'
 
@@ -36,8 +36,8 @@ describe('npm pack', () => {
 
 /**
  * The `edgegw` bin as `npm install` of the tarball lays it out: no sources, no tsx,
- * so bin/edgegw.js runs the build in dist/cli (with the package's one runtime
- * dependency of the CLI, commander).
+ * so bin/edgegw.js runs the build in dist/cli, beside the package's runtime
+ * `dependencies` (what `npm install` would bring; the CLI uses commander and valibot).
  */
 describe('the edgegw command, installed from the tarball', () => {
   let dir: string
@@ -51,7 +51,12 @@ describe('the edgegw command, installed from the tarball', () => {
     const extracted = await new Promise<number | null>((resolve) => execFile('tar', ['-xzf', tarball, '-C', dir], (error) => resolve(error ? 1 : 0)))
     expect(extracted).toBe(0)
     await mkdir(join(dir, 'package', 'node_modules'), { recursive: true })
-    await symlink(repoPath('node_modules/commander'), join(dir, 'package', 'node_modules', 'commander'))
+    const manifest = JSON.parse(await readFile(repoPath('package.json'), 'utf8')) as { dependencies: Record<string, string> }
+    for (const name of Object.keys(manifest.dependencies)) {
+      const link = join(dir, 'package', 'node_modules', name)
+      await mkdir(dirname(link), { recursive: true })
+      await symlink(repoPath(`node_modules/${name}`), link)
+    }
     bin = join(dir, 'package', 'bin', 'edgegw.js')
   })
 
