@@ -3,6 +3,7 @@ import { EdgeAuthError } from '../errors.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { ConsumersPartSchema, OidcPartSchema } from './jwt-schema.js'
 import { KV_MIN_CACHE_TTL_SECONDS, kvKeys } from './kv-keys.js'
+import { PartCache } from './part-cache.js'
 import {
   ApiKeyRecordSchema,
   ApiKeyShardEnvelopeSchema,
@@ -44,8 +45,15 @@ export interface KvKeySetStoreOptions {
    * once per heartbeat) plus KV's propagation (up to 60 s).
    */
   maxSyncAgeSeconds?: number
-  /** Parsed parts kept in memory, least recently used evicted first. Default 512. */
+  /** Parsed parts other than API-key shards (config, legacy, consumers, OIDC) kept in memory, least recently used evicted first. Default 16. */
   maxCachedParts?: number
+  /**
+   * API-key shards kept in memory, least recently used evicted first, bounded by
+   * count and by the size of their JSON (a parsed shard takes about four times
+   * that): an isolate holds at most this much of a large key set, and reads an
+   * evicted shard again from KV (cached at the edge). Defaults: 256 shards, 8 MiB.
+   */
+  shardCache?: { maxEntries?: number; maxBytes?: number }
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
 }
@@ -90,10 +98,10 @@ export class KvKeySetStore implements KeySetStore {
   readonly #maxStalenessMs: number
   readonly #manifestCacheTtl: number
   readonly #partCacheTtl: number
-  readonly #maxCachedParts: number
   readonly #maxSyncAgeMs: number | undefined
   readonly #clock: () => number
-  readonly #parts = new Map<string, unknown>()
+  readonly #parts: PartCache<unknown>
+  readonly #shards: PartCache<unknown>
   /** Records already checked, by their raw object (dropped with their shard). */
   readonly #checked = new WeakMap<object, ApiKeyRecord>()
   #loaded: Loaded | undefined
@@ -109,7 +117,9 @@ export class KvKeySetStore implements KeySetStore {
     }
     this.#manifestCacheTtl = kvCacheTtl('manifestCacheTtlSeconds', options.manifestCacheTtlSeconds ?? 30)
     this.#partCacheTtl = kvCacheTtl('partCacheTtlSeconds', options.partCacheTtlSeconds ?? 3600)
-    this.#maxCachedParts = positive('maxCachedParts', options.maxCachedParts ?? 512)
+    // Other parts are counted, not sized: one of each per snapshot, and a request needs the current ones whole.
+    this.#parts = new PartCache({ maxEntries: positive('maxCachedParts', options.maxCachedParts ?? 16), maxBytes: Number.MAX_SAFE_INTEGER })
+    this.#shards = new PartCache(options.shardCache)
     this.#clock = options.clock ?? Date.now
     this.#maxSyncAgeMs = options.maxSyncAgeSeconds === undefined ? undefined : 1000 * positive('maxSyncAgeSeconds', options.maxSyncAgeSeconds)
   }
@@ -176,7 +186,7 @@ export class KvKeySetStore implements KeySetStore {
         this.#lastError = undefined
         return previous
       }
-      const config = await this.#part(manifest.config, ConfigPartSchema, 'config')
+      const config = await this.#part(manifest.config, ConfigPartSchema, 'config', this.#parts)
       const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now, syncedAt: latest(syncedAt, syncReadAt(manifest)) }
       // A slower refresh must not replace a newer snapshot that finished first.
       if (!this.#loaded || this.#loaded.confirmedAt <= now) this.#loaded = loaded
@@ -209,7 +219,7 @@ export class KvKeySetStore implements KeySetStore {
         if (hash === undefined) return undefined
         let shard: v.InferOutput<typeof ApiKeyShardEnvelopeSchema>
         try {
-          shard = await this.#part(hash, ApiKeyShardEnvelopeSchema, 'api-key shard')
+          shard = await this.#part(hash, ApiKeyShardEnvelopeSchema, 'api-key shard', this.#shards)
         } catch (cause) {
           throw new EdgeAuthError('keyset_unavailable', `key set shard unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
         }
@@ -223,7 +233,7 @@ export class KvKeySetStore implements KeySetStore {
   async #optionalPart<S extends v.GenericSchema>(hash: string | undefined, schema: S, what: string): Promise<v.InferOutput<S> | undefined> {
     if (hash === undefined) return undefined
     try {
-      return await this.#part(hash, schema, what)
+      return await this.#part(hash, schema, what, this.#parts)
     } catch (cause) {
       throw new EdgeAuthError('keyset_unavailable', `${what} part unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
     }
@@ -241,22 +251,13 @@ export class KvKeySetStore implements KeySetStore {
     return parsed.output
   }
 
-  async #part<S extends v.GenericSchema>(hash: string, schema: S, what: string): Promise<v.InferOutput<S>> {
-    const cached = this.#parts.get(hash)
-    if (cached !== undefined) {
-      // Refresh its place in the LRU order.
-      this.#parts.delete(hash)
-      this.#parts.set(hash, cached)
-      return cached as v.InferOutput<S>
-    }
+  async #part<S extends v.GenericSchema>(hash: string, schema: S, what: string, cache: PartCache<unknown>): Promise<v.InferOutput<S>> {
+    const cached = cache.get(hash)
+    if (cached !== undefined) return cached as v.InferOutput<S>
     const text = await this.#kv.get(kvKeys.part(hash), { type: 'text', cacheTtl: this.#partCacheTtl })
     if (text === null) throw new Error(`${what} part ${hash} is missing`)
     const parsed = parseJson(schema, text, `${what} part ${hash}`)
-    this.#parts.set(hash, parsed)
-    if (this.#parts.size > this.#maxCachedParts) {
-      const oldest = this.#parts.keys().next().value
-      if (oldest !== undefined) this.#parts.delete(oldest)
-    }
+    cache.set(hash, parsed, text.length)
     return parsed
   }
 }
