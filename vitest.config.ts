@@ -1,12 +1,18 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
+/** The organisation the emulator of the `flow` project serves (test/support/emulator-global-setup.ts). */
+const FLOW_ORGANIZATION_ID = '7a1e0c55-2f4b-4d1a-9c3e-5b6d7e8f9a01'
+
 /**
  * Test projects:
  * - `workers`: unit and end-to-end tests of the gateway, inside workerd, with real KV
  *   and real HTTP to demo origins started by the global setup.
  * - `stack`: the local stack as `npm start` runs it (several workerd processes on
  *   127.0.0.1), driven over HTTP from Node.
+ * - `flow`: the sync Workflow and the key-set owner against the IAM emulator, at a
+ *   few thousand keys, with a small subrequest budget per step (many steps).
+ * - `emulator`: the Scaleway IAM + serverless API emulator.
  */
 export default defineConfig({
   test: {
@@ -47,6 +53,40 @@ export default defineConfig({
           environment: 'node',
           include: ['test/stack/**/*.test.ts'],
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: './src/worker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                IAM_API_URL: inject('emulatorUrl'),
+                IAM_API_TOKEN: inject('emulatorAdminSecret'),
+                SCW_ORGANIZATION_ID: FLOW_ORGANIZATION_ID,
+                IAM_API_ATTEMPTS: '2',
+                ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
+                ADMIN_TOKEN: 'test-admin-bootstrap-token-5d2a',
+                ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
+                EMULATOR_URL: inject('emulatorUrl'),
+                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
+                // A small budget: a few thousand keys take several steps of each kind.
+                SYNC_STEP_SUBREQUESTS: '24',
+                SYNC_LOG_STEPS: 'true',
+                SYNC_WAIT_SECONDS: '120',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'flow',
+          globalSetup: ['./test/support/emulator-global-setup.ts'],
+          include: ['test/flow/**/*.test.ts'],
+          // One emulator for the project: its files run one after the other.
+          fileParallelism: false,
+          testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },

@@ -63,13 +63,20 @@ const COLLECT_BATCH = 200
 export class ManifestOwner extends DurableObject<ManifestOwnerEnv> {
   /** Runs `task` alone, with the schema in place and KV counted. */
   async #exclusive<T extends object>(task: (sql: SqlStorage, kv: OwnerKv, now: number) => Promise<T> | T): Promise<Counted<T>> {
-    return this.ctx.blockConcurrencyWhile(async () => {
-      const sql = this.ctx.storage.sql
-      migrate(sql)
-      const kv = new CountedKv(this.env.KEYSET)
-      const result = await task(sql, kv, Date.now())
-      return { ...result, kvOps: kv.ops }
+    // An error thrown out of blockConcurrencyWhile resets the object: it is carried out as a value.
+    const settled = await this.ctx.blockConcurrencyWhile(async (): Promise<{ result: Counted<T> } | { error: unknown }> => {
+      try {
+        const sql = this.ctx.storage.sql
+        migrate(sql)
+        const kv = new CountedKv(this.env.KEYSET)
+        const result = await task(sql, kv, Date.now())
+        return { result: { ...result, kvOps: kv.ops } }
+      } catch (error) {
+        return { error }
+      }
     })
+    if ('error' in settled) throw settled.error
+    return settled.result
   }
 
   /** As {@link #exclusive}, for the run holding the lease (renewed). */

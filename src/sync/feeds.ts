@@ -22,8 +22,8 @@ export interface FeedContext {
   meter: SubrequestMeter
 }
 
-/** Pages handed to the owner in one call at most (about 2,000 keys or 20,000 captures: a few MB). */
-const PAGES_PER_CALL = 20
+/** Registry pages (1,000 captures each) handed to the owner in one call at most: a few MB. */
+const CAPTURE_PAGES_PER_CALL = 10
 /** Parallel API calls (a Worker holds six connections). */
 const PARALLEL = 6
 
@@ -65,7 +65,7 @@ export async function feedCaptures(ctx: FeedContext, kv: RegistryKv, start: Capt
     const range: KeyRange = { after: cursor.after, until: page.done ? null : (page.last ?? cursor.after) }
     pending.push({ range, items: page.entries })
     cursor = { kvCursor: page.cursor, after: page.last ?? cursor.after, done: page.done, pages: cursor.pages + 1 }
-    if (pending.length >= PAGES_PER_CALL) await flush()
+    if (pending.length >= CAPTURE_PAGES_PER_CALL) await flush()
   }
   await flush()
   return { cursor, ...totals }
@@ -86,7 +86,7 @@ export const iamKeysStart = (): IamKeysCursor => ({ page: 1, after: null, done: 
 
 /**
  * Feeds pages of the organisation's API keys, in access-key order, up to six read
- * at once. Keys of the index a page's range lacks become suspects (see
+ * at once, each batch handed to the owner before the next is read. Keys of the index a page's range lacks become suspects (see
  * {@link confirmSuspects}).
  */
 export async function feedIamKeys(ctx: FeedContext, iam: IamApi, organizationId: string, start: IamKeysCursor): Promise<{ cursor: IamKeysCursor; changed: number; suspects: number }> {
@@ -105,14 +105,20 @@ export async function feedIamKeys(ctx: FeedContext, iam: IamApi, organizationId:
     const parallel = Math.min(PARALLEL, Math.floor((ctx.meter.remaining - 2) / costOf(iam)))
     if (parallel < 1) break
     const numbers = Array.from({ length: parallel }, (_, i) => cursor.page + i)
-    const pages = await Promise.all(numbers.map((n) => iam.listPage('api-keys', organizationId, n)))
+    // Every call settles before the step goes on or fails: none is left running.
+    const settled = await Promise.allSettled(numbers.map((n) => iam.listPage('api-keys', organizationId, n)))
+    const failed = settled.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+    const pages = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
     for (const [i, page] of pages.entries()) {
       const last = page.items.at(-1)?.access_key
       pending.push({ range: { after: cursor.after, until: page.last ? null : (last ?? cursor.after) }, items: page.items.map(iamKeyEntry).filter((k) => k !== undefined) })
       cursor = { page: numbers[i]! + 1, after: last ?? cursor.after, done: page.last, total: page.total }
       if (page.last) break
     }
-    if (pending.length >= PAGES_PER_CALL) await flush()
+    // Each batch goes to the owner before the next is read: a step that fails later
+    // has handed over what it read, and its retry hands it over again (idempotent).
+    await flush()
   }
   await flush()
   return { cursor, ...totals }

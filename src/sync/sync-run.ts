@@ -92,8 +92,10 @@ export interface SyncOutcome {
   statusWritten: boolean
   /** Another run read every source after this one was asked for: it covers this one. */
   coveredBy?: string | undefined
-  /** Keys revoked at once by this run's request. */
+  /** Keys revoked at once by this run's request (`revokeAccessKeys`). */
   revoked?: { keysRemoved: number; shardsWritten: number } | undefined
+  /** Captures the registry no longer lists, taken out of their shards at once (before the IAM listing). */
+  removedAtOnce?: { captures: number; shardsWritten: number } | undefined
   steps: StepMetrics[]
 }
 
@@ -149,10 +151,13 @@ export async function syncRun(runner: StepRunner, runId: string, request: SyncRe
     const iam = { configured: probe !== undefined, organizationId: probe?.organizationId ?? '' }
     if (!iam.configured) warnings.push('IAM is not configured (no IAM_API_TOKEN): the key set holds routes, consumers and OIDC issuers only')
 
+    const removedAtOnce = { captures: 0, shardsWritten: 0 }
     if (iam.configured) {
       for (let n = 0, cursor = capturesStart(); !cursor.done; n++) {
         const fed = await step(`captures #${n}`, (s, feed) => feedCaptures(feed, s.kv, cursor))
         if (fed.cursor.pages === cursor.pages) throw new Error('the captures feed made no progress within a step')
+        removedAtOnce.captures += fed.removed
+        removedAtOnce.shardsWritten += fed.shardsPatched
         cursor = fed.cursor
       }
     }
@@ -208,6 +213,7 @@ export async function syncRun(runner: StepRunner, runId: string, request: SyncRe
       status: finished.status,
       statusWritten: finished.statusWritten,
       write: { ...switched, partsWritten, partsRepaired: verified.missing.length, partsDeleted: 0 },
+      ...(removedAtOnce.captures > 0 ? { removedAtOnce } : {}),
       ...base,
     }
   } catch (error) {
