@@ -1,4 +1,4 @@
-import type { GatewayEnv } from '../src/worker.js'
+import type { WorkerEnv as GatewayEnv } from '../src/worker.js'
 
 declare global {
   namespace Cloudflare {
