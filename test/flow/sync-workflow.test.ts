@@ -20,6 +20,9 @@ async function allRecords(): Promise<{ digest: string; accessKey: string }[]> {
   return records
 }
 
+/** KV writes (puts and deletes) a run made, its steps' and the owner's on their behalf. */
+const kvWrites = (outcome: { steps: { kvWrites: number }[] }) => outcome.steps.reduce((n, s) => n + s.kvWrites, 0)
+
 /** The parts the manifest names that KV does not hold. */
 async function missingParts(): Promise<string[]> {
   const manifest = (await readManifest(env.KEYSET))!
@@ -52,6 +55,8 @@ describe(`the sync Workflow at ${COUNT.toLocaleString('en')} keys, ${BUDGET} sub
     expect(again.ok).toBe(true)
     expect(again.write).toMatchObject({ changed: false, manifestWritten: false, partsWritten: 0, snapshotId: first.write!.snapshotId })
     expect(again.statusWritten).toBe(false)
+    // Not one KV write: no part, no manifest, no status (the free plan allows 1,000 a day).
+    expect(kvWrites(again)).toBe(0)
   })
 
   it('writes only the shard of a key that changed in IAM, and the manifest', async () => {
@@ -59,6 +64,8 @@ describe(`the sync Workflow at ${COUNT.toLocaleString('en')} keys, ${BUDGET} sub
     const before = (await readManifest(env.KEYSET))!
     const outcome = await sync('expiry')
     expect(outcome.write).toMatchObject({ changed: true, manifestWritten: true, partsWritten: 1 })
+    // The one shard, the manifest and the status: nothing else.
+    expect(kvWrites(outcome)).toBe(3)
     const after = (await readManifest(env.KEYSET))!
     const changed = Object.keys(after.apiKeys.shards).filter((prefix) => after.apiKeys.shards[prefix] !== before.apiKeys.shards[prefix])
     expect(changed).toHaveLength(1)
