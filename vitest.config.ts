@@ -51,6 +51,7 @@ if (process.env.EDGEGW_WORKERD_LOGS !== '1') {
  * - `cli`: the CLI's formatting, durations and options, in Node.
  * - `flow`: the sync Workflow and the key-set owner against the IAM emulator, at a
  *   few thousand keys, with a small subrequest budget per step (many steps).
+ * - `scale`: the sync Workflow at 100,000 keys with the production step budget (`npm run scale`).
  * - `emulator`: the Scaleway IAM + serverless API emulator.
  */
 export default defineConfig({
@@ -151,6 +152,40 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The sync Workflow at 100,000 keys (SCALE_KEYS), with the production budget of
+        // wrangler.toml (SYNC_STEP_SUBREQUESTS 400): docs/scale.md, `npm run scale`.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: './src/worker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                IAM_API_URL: inject('emulatorUrl'),
+                IAM_API_TOKEN: inject('emulatorAdminSecret'),
+                SCW_ORGANIZATION_ID: FLOW_ORGANIZATION_ID,
+                IAM_API_ATTEMPTS: '2',
+                ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
+                ADMIN_TOKEN: 'test-admin-bootstrap-token-5d2a',
+                ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
+                EMULATOR_URL: inject('emulatorUrl'),
+                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
+                SYNC_LOG_STEPS: 'true',
+                SYNC_WAIT_SECONDS: '600',
+                SCALE_KEYS: process.env.SCALE_KEYS ?? '100000',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'scale',
+          globalSetup: ['./test/support/emulator-global-setup.ts'],
+          include: ['test/scale/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -9,6 +9,8 @@ declare global {
       ORIGINS_URL: string
       CLOSED_ORIGIN_URL: string
       SCRIPTED_API_URL: string
+      /** Keys of the scale project's run (vitest.config.ts). */
+      SCALE_KEYS?: string
     }
   }
 }

@@ -30,9 +30,9 @@ export async function emulator<T = any>(method: string, path: string, body?: unk
 export async function captureBulk(start: number, count: number): Promise<void> {
   const capturedAt = new Date().toISOString()
   const indexes = Array.from({ length: count }, (_, i) => start + i)
-  for (let i = 0; i < indexes.length; i += 50) {
+  for (let i = 0; i < indexes.length; i += 500) {
     await Promise.all(
-      indexes.slice(i, i + 50).map(async (index) => {
+      indexes.slice(i, i + 500).map(async (index) => {
         const entry = { digest: await apiKeyDigest(bulkSecret(index)), capturedAt, via: 'register' as const }
         await env.KEYSET.put(registryKeys.apiKey(bulkAccessKey(index)), JSON.stringify(entry), { metadata: entry })
       }),
