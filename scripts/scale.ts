@@ -6,8 +6,8 @@
  * SCALE_KEYS keys, and meanwhile samples the resident memory (VmRSS, /proc) of the
  * workerd process that runs the gateway's Worker, the sync Workflow and the key-set owner
  * every 50 ms. Each sample is attributed to the sync step whose start and end lines
- * (SYNC_LOG_STEPS) it falls between. Prints, per step: subrequests, KV writes, time and
- * peak RSS above the level before the sync started; then the run's totals.
+ * (SYNC_LOG_STEPS) it falls between. Prints, per step: subrequests, KV writes, time, peak
+ * RSS, its growth during the step, and above the level before the first sync; then the totals.
  *
  * The RSS is an upper bound of what one step's isolate holds: that process also holds
  * the test runner, Miniflare's KV and the Durable Object's SQLite (workerd has no memory
@@ -31,6 +31,8 @@ interface StepFigures {
   step: string
   startedAt: number
   endedAt?: number
+  /** The last RSS sample before the step started. */
+  startRssBytes: number
   subrequests?: number
   kvWrites?: number
   peakRssBytes: number
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
   let baseline: number | undefined
   let result: Record<string, unknown> | undefined
   let gateway: number | undefined
+  let lastRss = 0
 
   const sampler = setInterval(async () => {
     if (gateway === undefined) {
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
       return
     }
     const rss = await rssBytes(gateway)
+    lastRss = rss
     if (open) open.peakRssBytes = Math.max(open.peakRssBytes, rss)
     else if (steps.length === 0) baseline = rss
   }, 50)
@@ -105,7 +109,7 @@ async function main(): Promise<void> {
     }
     const now = Date.now()
     if (line.event === 'sync.step.start') {
-      open = { run: line.run, step: line.step, startedAt: now, peakRssBytes: 0 }
+      open = { run: line.run, step: line.step, startedAt: now, startRssBytes: lastRss, peakRssBytes: lastRss }
       steps.push(open)
     } else if (line.event === 'sync.step') {
       if (!open || open.step !== line.step) return
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
         kv_writes: s.kvWrites ?? null,
         ms: s.endedAt ? s.endedAt - s.startedAt : null,
         peak_rss_mb: Number(mb(s.peakRssBytes)),
+        growth_in_step_mb: Number(mb(Math.max(0, s.peakRssBytes - s.startRssBytes))),
         above_baseline_mb: Number(mb(Math.max(0, s.peakRssBytes - base))),
       })),
     )

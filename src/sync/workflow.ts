@@ -31,7 +31,9 @@ export class SyncWorkflow extends WorkflowEntrypoint<SyncEnv, SyncParams> {
         covered_by: outcome.coveredBy ?? null,
         steps: outcome.steps.length,
         max_step_subrequests: busiest,
+        counts: outcome.status?.counts ?? {},
         error: outcome.status?.lastError?.message ?? null,
+        duration_ms: outcome.status?.durationMs ?? null,
       }),
     )
     return outcome

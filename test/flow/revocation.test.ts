@@ -49,17 +49,17 @@ describe('revocation through the admin API and the CLI', () => {
 
   it('a key revoked through the admin API (edgegw key revoke) is refused by a cold isolate once the call answers; its shard and the manifest only', async () => {
     const before = await readManifest(env.KEYSET)
-    expect((await lookup(40))?.accessKey).toBe(bulkAccessKey(40))
+    expect((await lookup(60))?.accessKey).toBe(bulkAccessKey(60))
     const started = Date.now()
-    const res = await admin('DELETE', `/api-keys/${bulkAccessKey(40)}`)
+    const res = await admin('DELETE', `/api-keys/${bulkAccessKey(60)}`)
     const answeredMs = Date.now() - started
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ deleted: true, capture_forgotten: true, sync: { ok: true, changed: true } })
     // Another isolate with nothing in memory (a fresh store) reads the key set KV holds now.
-    expect(await lookup(40)).toBeUndefined()
+    expect(await lookup(60)).toBeUndefined()
     console.log(`admin revoke → answered, and refused by a cold isolate, after ${answeredMs} ms`)
     expect(changedShards(before, await readManifest(env.KEYSET))).toHaveLength(1)
-    expect((await lookup(41))?.accessKey).toBe(bulkAccessKey(41))
+    expect((await lookup(61))?.accessKey).toBe(bulkAccessKey(61))
   })
 
   it('a key revoked with revokeAccessKeys (deleted in IAM) leaves the key set before IAM is read', async () => {
