@@ -90,6 +90,7 @@ export default defineConfig({
           // Every admin change waits for a run of the sync Workflow, and the key-set owner writes
           // the manifest at most once a second (KV's limit per key): a test of several changes takes seconds.
           testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {
