@@ -1,6 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
+/** The organisation the emulator of the `flow` project serves (test/support/emulator-global-setup.ts). */
+const FLOW_ORGANIZATION_ID = '7a1e0c55-2f4b-4d1a-9c3e-5b6d7e8f9a01'
+
 /**
  * workerd's own diagnostics that the Workers pool writes straight to stderr: a test
  * runner's WebSocket closing at the end of each file, the refused connections and
@@ -46,6 +49,10 @@ if (process.env.EDGEGW_WORKERD_LOGS !== '1') {
  *   built and run (Node on port 0, the Worker in Miniflare), the README's snippets
  *   against them, and `npm run check-config`.
  * - `cli`: the CLI's formatting, durations and options, in Node.
+ * - `flow`: the sync Workflow and the key-set owner against the IAM emulator, at a
+ *   few thousand keys, with a small subrequest budget per step (many steps).
+ * - `scale`: the sync Workflow at 100,000 keys with the production step budget (`npm run scale`).
+ * - `emulator`: the Scaleway IAM + serverless API emulator.
  */
 export default defineConfig({
   test: {
@@ -80,6 +87,10 @@ export default defineConfig({
           name: 'workers',
           globalSetup: ['./test/support/global-setup.ts', './test/support/jwks-global-setup.ts', './test/support/emulator-global-setup.ts'],
           include: ['test/{http,util,middleware,keyset,proxy,authz,credentials,sync,admin,worker,e2e,usage}/**/*.test.ts'],
+          // Every admin change waits for a run of the sync Workflow, and the key-set owner writes
+          // the manifest at most once a second (KV's limit per key): a test of several changes takes seconds.
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
         },
       },
       {
@@ -108,6 +119,74 @@ export default defineConfig({
           name: 'cli',
           environment: 'node',
           include: ['test/cli/**/*.test.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: './src/worker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                IAM_API_URL: inject('emulatorUrl'),
+                IAM_API_TOKEN: inject('emulatorAdminSecret'),
+                SCW_ORGANIZATION_ID: FLOW_ORGANIZATION_ID,
+                IAM_API_ATTEMPTS: '2',
+                ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
+                ADMIN_TOKEN: 'test-admin-bootstrap-token-5d2a',
+                ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
+                EMULATOR_URL: inject('emulatorUrl'),
+                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
+                // A small budget: a few thousand keys take several steps of each kind.
+                SYNC_STEP_SUBREQUESTS: '24',
+                SYNC_LOG_STEPS: 'true',
+                SYNC_WAIT_SECONDS: '120',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'flow',
+          globalSetup: ['./test/support/emulator-global-setup.ts'],
+          include: ['test/flow/**/*.test.ts'],
+          // One emulator for the project: its files run one after the other.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // The sync Workflow at 100,000 keys (SCALE_KEYS), with the production budget of
+        // wrangler.toml (SYNC_STEP_SUBREQUESTS 400): docs/scale.md, `npm run scale`.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            main: './src/worker.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                IAM_API_URL: inject('emulatorUrl'),
+                IAM_API_TOKEN: inject('emulatorAdminSecret'),
+                SCW_ORGANIZATION_ID: FLOW_ORGANIZATION_ID,
+                IAM_API_ATTEMPTS: '2',
+                ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
+                ADMIN_TOKEN: 'test-admin-bootstrap-token-5d2a',
+                ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
+                EMULATOR_URL: inject('emulatorUrl'),
+                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
+                SYNC_LOG_STEPS: 'true',
+                SYNC_WAIT_SECONDS: '600',
+                SCALE_KEYS: process.env.SCALE_KEYS ?? '100000',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'scale',
+          globalSetup: ['./test/support/emulator-global-setup.ts'],
+          include: ['test/scale/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
         },
       },
       {

@@ -55,9 +55,11 @@ function workerLog(worker: StackWorker, line: { level: string; message: string }
   const print = line.level === 'error' || line.level === 'warn' ? console.error : console.log
   if (worker === 'gateway' && line.message.startsWith('{"event":"sync"')) {
     try {
-      const sync = JSON.parse(line.message) as { ok: boolean; changed: boolean; counts: Record<string, number>; error: string | null; duration_ms: number }
-      const summary = sync.ok ? `ok, ${sync.changed ? 'key set changed' : 'no change'}, ${sync.counts.apiKeys ?? 0} keys, ${sync.counts.routes ?? 0} routes` : `FAILED: ${sync.error}`
-      print(`[sync] ${new Date().toISOString()} scheduled: ${summary} (${sync.duration_ms} ms)`)
+      // The sync Workflow's line at the end of each run (src/sync/workflow.ts); `reason`: cron, admin, or the change.
+      const sync = JSON.parse(line.message) as { reason?: string; ok: boolean; changed: boolean; counts?: Record<string, number>; steps?: number; covered_by?: string | null; error: string | null; duration_ms: number | null }
+      const counts = sync.counts ?? {}
+      const summary = sync.covered_by ? 'covered by the run beside it' : sync.ok ? `ok, ${sync.changed ? 'key set changed' : 'no change'}, ${counts.apiKeys ?? 0} keys, ${counts.routes ?? 0} routes, ${sync.steps ?? 0} steps` : `FAILED: ${sync.error}`
+      print(`[sync] ${new Date().toISOString()} ${sync.reason ?? 'scheduled'}: ${summary}${sync.duration_ms === null ? '' : ` (${sync.duration_ms} ms)`}`)
       return
     } catch {
       // Not the expected shape: printed as it is below.

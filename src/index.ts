@@ -41,7 +41,7 @@ export type { ApiKeyRecord, Bearer, Grant, KeySetSource, Manifest, Resource, Rou
 export { KEYSET_SCHEMA_VERSION } from './keyset/schema.js'
 export { syncKeySet, type SyncKeySetOptions, type SyncIamOptions } from './sync/sync-key-set.js'
 export { registerApiKey, type RegisterApiKeyInput } from './sync/register-api-key.js'
-export type { SyncOutcome } from './sync/run-sync.js'
+export type { SnapshotSyncOutcome as SyncOutcome } from './sync/snapshot-sync.js'
 export type { SyncStatus } from './sync/status.js'
 export type { RegistryKv } from './sync/registry.js'
 export { UsageRecorder, type UsageRecorderOptions, type UsageEvent } from './usage/usage-recorder.js'

@@ -13,18 +13,25 @@ import { EdgeAuthError } from './errors.js'
 import { problemResponse } from './middleware/problem.js'
 import { SettingError, type GatewayEnv, type GatewaySettings } from './settings.js'
 import { readWorkerConfig } from './worker-config.js'
-import { apisFromEnv, iamApiAs, syncFromEnv } from './sync/from-env.js'
+import { apisFromEnv, iamApiAs } from './sync/from-env.js'
 import { Registry } from './sync/registry.js'
+import { startSync, syncAndWait } from './sync/start-sync.js'
+import { readSyncSettings, type SyncEnv } from './sync/sync-env.js'
 import { usageLedger, usageRecorder } from './usage/usage-binding.js'
 
 export type { GatewayEnv } from './settings.js'
+export type { SyncEnv as WorkerEnv } from './sync/sync-env.js'
 /** The usage ledger's Durable Object class (wrangler.toml: binding `USAGE`). */
 export { UsageLedger } from './usage/usage-ledger.js'
+// The Workflow that runs the sync, and the Durable Object that owns the key set (wrangler.toml).
+export { SyncWorkflow } from './sync/workflow.js'
+export { ManifestOwner } from './keyset/manifest-owner.js'
 
-type App = Hono<{ Bindings: GatewayEnv }>
+type Env = SyncEnv
+type App = Hono<{ Bindings: Env }>
 
 function buildApp(settings: GatewaySettings): App {
-  const keySet = kvKeySet<GatewayEnv>((env) => env.KEYSET, {
+  const keySet = kvKeySet<Env>((env) => env.KEYSET, {
     memoryTtlSeconds: settings.memoryTtlSeconds,
     maxStalenessSeconds: settings.maxStalenessSeconds,
     maxSyncAgeSeconds: settings.maxSyncAgeSeconds,
@@ -34,7 +41,7 @@ function buildApp(settings: GatewaySettings): App {
   const app: App = new Hono()
   const auth = adminAuth({
     keySet,
-    bootstrapToken: (c) => (c.env as GatewayEnv).ADMIN_TOKEN,
+    bootstrapToken: (c) => (c.env as Env).ADMIN_TOKEN,
     organizationId: () => settings.organizationId ?? '',
     realm: settings.realm,
   })
@@ -44,7 +51,7 @@ function buildApp(settings: GatewaySettings): App {
     ADMIN_PREFIX,
     adminApi(
       (c) => {
-        const env = c.env as GatewayEnv
+        const env = c.env as Env
         // The IAM clients only for the endpoints that call IAM: consumers, credentials,
         // OIDC issuers and routes work without IAM configured.
         return {
@@ -61,7 +68,9 @@ function buildApp(settings: GatewaySettings): App {
           },
           iamAs: (secret: string) => iamApiAs(env, settings, secret),
           credentialEncryptionKey: env.CREDENTIAL_ENCRYPTION_KEY,
-          sync: () => syncFromEnv(env, settings),
+          // POST /sync (edgegw sync) and every change: a run of the sync Workflow, waited for up to
+          // SYNC_WAIT_SECONDS; a revocation takes its key out of its shard before the run reads anything.
+          sync: (request) => syncAndWait(env, { reason: request?.reason ?? 'admin', revokeAccessKeys: request?.revokeAccessKeys }, { timeoutMs: 1000 * readSyncSettings(env).waitSeconds }),
           // The gateway's own store: a change is live in this isolate from its next request.
           keySet: keySet(c as Parameters<typeof keySet>[0]),
           allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
@@ -94,8 +103,8 @@ function buildApp(settings: GatewaySettings): App {
     '/',
     createGateway({
       keySet,
-      originToken: (c) => (c.env as GatewayEnv).ORIGIN_AUTH_TOKEN,
-      credentialEncryptionKey: (c) => (c.env as GatewayEnv).CREDENTIAL_ENCRYPTION_KEY,
+      originToken: (c) => (c.env as Env).ORIGIN_AUTH_TOKEN,
+      credentialEncryptionKey: (c) => (c.env as Env).CREDENTIAL_ENCRYPTION_KEY,
       originTimeoutMs: settings.originTimeoutMs,
       legacyTokens: settings.legacyTokens,
       accessLog: settings.accessLog,
@@ -110,14 +119,14 @@ function buildApp(settings: GatewaySettings): App {
   return app
 }
 
-let built: { env: GatewayEnv; key: string; settings: GatewaySettings; app: App } | undefined
+let built: { env: Env; key: string; settings: GatewaySettings; app: App } | undefined
 
 /**
  * One app per isolate, so its key-set store and memory cache live as long as the
  * isolate; rebuilt only if the settings change.
  * @throws {SettingError} while a var, secret or binding is missing or wrong.
  */
-function appFor(env: GatewayEnv): { settings: GatewaySettings; app: App } {
+function appFor(env: Env): { settings: GatewaySettings; app: App } {
   if (built?.env === env) return built
   const settings = readWorkerConfig(env)
   const key = JSON.stringify(settings)
@@ -152,15 +161,15 @@ export default {
     return app.fetch(request, env, ctx)
   },
   async scheduled(_controller, env) {
-    let settings: GatewaySettings
     try {
-      settings = appFor(env).settings
+      appFor(env)
     } catch (error) {
       // No sync on a broken configuration: the Cron run fails, naming the setting.
       if (error instanceof SettingError) logConfigError(error, 'scheduled')
       throw error
     }
-    const outcome = await syncFromEnv(env, settings)
-    console.log(JSON.stringify({ event: 'sync', ok: outcome.ok, changed: outcome.write?.changed ?? false, counts: outcome.status.counts, error: outcome.status.lastError?.message ?? null, duration_ms: outcome.status.durationMs }))
+    // The Cron Trigger only starts a run: the Workflow does the work, step by step.
+    const run = await startSync(env, 'cron')
+    console.log(JSON.stringify({ event: 'sync.start', reason: 'cron', run: run.id }))
   },
-} satisfies ExportedHandler<GatewayEnv>
+} satisfies ExportedHandler<Env>

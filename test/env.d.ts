@@ -1,4 +1,4 @@
-import type { GatewayEnv } from '../src/worker.js'
+import type { WorkerEnv as GatewayEnv } from '../src/worker.js'
 
 declare global {
   namespace Cloudflare {
@@ -9,6 +9,8 @@ declare global {
       ORIGINS_URL: string
       CLOSED_ORIGIN_URL: string
       SCRIPTED_API_URL: string
+      /** Keys of the scale project's run (vitest.config.ts). */
+      SCALE_KEYS?: string
     }
   }
 }

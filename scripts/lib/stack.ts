@@ -56,6 +56,8 @@ export interface StackOptions {
   memoryTtlSeconds?: number
   /** The gateway's `IAM_API_TIMEOUT_MS` and `IAM_API_ATTEMPTS`. Default: wrangler.toml's (10000, 4). */
   iamApi?: { timeoutMs: number; attempts: number }
+  /** The sync Workflow's `SYNC_STEP_RETRIES` and `SYNC_STEP_RETRY_DELAY_SECONDS`. Default: wrangler.toml's (5, 2). */
+  syncStepRetries?: { limit: number; delaySeconds: number }
   /** Receives the Workers' console output (the gateway's access log and sync lines). Default: dropped. */
   onWorkerLog?: (worker: StackWorker, line: { level: string; message: string }) => void
   /** Told of every timed run of `scheduled`. Default: nothing. */
@@ -175,6 +177,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
         TARGET_URL_TEMPLATE: `${emulator.url}/platform/{product}/{id}`,
         ...(options.memoryTtlSeconds !== undefined ? { KEYSET_MEMORY_TTL_SECONDS: String(options.memoryTtlSeconds) } : {}),
         ...(options.iamApi ? { IAM_API_TIMEOUT_MS: String(options.iamApi.timeoutMs), IAM_API_ATTEMPTS: String(options.iamApi.attempts) } : {}),
+        ...(options.syncStepRetries ? { SYNC_STEP_RETRIES: String(options.syncStepRetries.limit), SYNC_STEP_RETRY_DELAY_SECONDS: String(options.syncStepRetries.delaySeconds) } : {}),
       },
       handleStructuredLogs: logTo('gateway'),
     })

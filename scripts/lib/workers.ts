@@ -4,6 +4,7 @@
  * reader, as `wrangler dev` would) and bundled with esbuild.
  */
 import { Miniflare, type MiniflareOptions } from 'miniflare'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { bundleWorker } from './bundle.js'
 import { portError, type PortSpec } from './ports.js'
@@ -30,7 +31,7 @@ export interface RunningWorker {
 export interface RunningGateway extends RunningWorker {
   /** The `KEYSET` namespace, as the Worker sees it. */
   keySetKv(): Promise<KvReader>
-  /** Runs the Worker's `scheduled` handler once, as the Cron Trigger does; resolves with its outcome. */
+  /** Runs the Worker's `scheduled` handler once, as the Cron Trigger does (it starts a sync run); resolves with its outcome. */
   triggerScheduled(): Promise<{ outcome: string }>
   /** The Cron Trigger of wrangler.toml (`*\/5 * * * *`), passed to `scheduled`. */
   cron: string
@@ -109,12 +110,20 @@ export interface GatewayBindings {
 
 /**
  * Starts the gateway (`src/worker.ts`) with wrangler.toml's compatibility date,
- * vars, KV binding and Durable Objects (the usage ledger), the given bindings on
- * top, KV persisted under `kvDir` and Durable Objects under `durableObjectsDir`.
+ * vars, KV binding, sync Workflow, key-set owner and usage ledger (SQLite Durable Objects), the
+ * given bindings on top, KV persisted under `kvDir`, the owner and the Workflow's
+ * runs under `durableObjectsDir` and `workflowsDir` (default: beside `kvDir`).
  *
  * @throws {StackError} when the port is taken.
  */
-export async function startGateway(options: { port: PortSpec; kvDir: string; durableObjectsDir: string; bindings: GatewayBindings; handleStructuredLogs?: LogHandler }): Promise<RunningGateway> {
+export async function startGateway(options: {
+  port: PortSpec
+  kvDir: string
+  durableObjectsDir?: string
+  workflowsDir?: string
+  bindings: GatewayBindings
+  handleStructuredLogs?: LogHandler
+}): Promise<RunningGateway> {
   const { workerOptions, crons } = await wranglerOptions(repoFile('wrangler.toml'))
   const bindings: Record<string, string> = { ...(workerOptions.bindings as Record<string, string>), ...options.bindings }
   const mf = new Miniflare({
@@ -125,9 +134,11 @@ export async function startGateway(options: { port: PortSpec; kvDir: string; dur
     compatibilityFlags: workerOptions.compatibilityFlags ?? [],
     kvNamespaces: workerOptions.kvNamespaces ?? { KEYSET: 'edgegw-local-keyset' },
     kvPersist: options.kvDir,
-    // From wrangler.toml: USAGE → UsageLedger, SQLite-backed (new_sqlite_classes).
+    // From wrangler.toml: USAGE → UsageLedger, KEYSET_WRITER → ManifestOwner (both SQLite), SYNC_WORKFLOW → SyncWorkflow.
     durableObjects: workerOptions.durableObjects ?? {},
-    durableObjectsPersist: options.durableObjectsDir,
+    durableObjectsPersist: options.durableObjectsDir ?? join(dirname(options.kvDir), 'keyset-owner'),
+    workflows: workerOptions.workflows ?? {},
+    workflowsPersist: options.workflowsDir ?? join(dirname(options.kvDir), 'workflows'),
     host: '127.0.0.1',
     port: options.port.port,
     bindings,

@@ -10,14 +10,13 @@ import { NotConfiguredError } from '../sync/from-env.js'
 import type { IamApi } from '../sync/iam-api.js'
 import type { Registry, RegistryKv } from '../sync/registry.js'
 import type { ServerlessApi } from '../sync/serverless-api.js'
-import type { SyncOutcome } from '../sync/run-sync.js'
 import type { UsageLedgerClient } from '../usage/usage-binding.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { AdminError, problem } from './admin-http.js'
 import { auditTo, consoleAdminLog, type AdminLog } from './audit-log.js'
 import { apiKeyRoutes } from './api-keys-api.js'
 import { captureRoutes } from './capture-api.js'
-import { keySetChanged, syncApplied, type ChangeableKeySet } from './key-set-change.js'
+import { keySetChanged, syncApplied, type ChangeableKeySet, type WaitedSync } from './key-set-change.js'
 import { legacyScheduleRoutes } from './legacy-schedule-api.js'
 import { usageRoutes } from './usage-api.js'
 import { consumerRoutes } from './consumers-api.js'
@@ -28,6 +27,14 @@ import { resourceRoutes } from './resources-api.js'
 import { routeRoutes } from './routes-api.js'
 import { buildOpenApi } from './openapi.js'
 import { ADMIN_OPERATIONS } from './openapi-operations.js'
+
+/** What an admin call asks of its sync. */
+export interface SyncRequestOptions {
+  /** The admin change that asked for it (recorded in the run's logs). */
+  reason?: string | undefined
+  /** Access keys to take out of the key set at once. */
+  revokeAccessKeys?: string[] | undefined
+}
 
 /** What the admin API works with, built per request from the Worker's env. */
 export interface AdminDependencies {
@@ -47,8 +54,11 @@ export interface AdminDependencies {
   iamAs: (secret: string) => IamApi
   /** The Worker secret `CREDENTIAL_ENCRYPTION_KEY` that seals HMAC credential secrets; unset → HMAC credentials cannot be created (503). */
   credentialEncryptionKey?: string | undefined
-  /** Runs one sync now. */
-  sync: () => Promise<SyncOutcome>
+  /**
+   * Runs one sync now (the Worker: a run of the sync Workflow, waited for). `revokeAccessKeys`
+   * are taken out of their shards at once, before the run reads anything (a revocation).
+   */
+  sync: (request?: SyncRequestOptions) => Promise<WaitedSync>
   /** The key-set store this isolate's gateway serves from: told of every change ({@link keySetChanged}). */
   keySet?: ChangeableKeySet
   /** Milliseconds a change waits for its sync before answering `pending`. Default 10,000 (`CHANGE_SYNC_WAIT_MS`). */
@@ -129,7 +139,12 @@ export function adminApi(dependencies: (c: Context) => AdminDependencies, option
     syncApplied(deps.keySet, outcome)
     if (outcome.ok) audit(c, 'sync.run', 'keyset')
     const { manifest: _, ...write } = outcome.write ?? {}
-    return c.json({ ok: outcome.ok, changed: outcome.write?.changed ?? false, write: outcome.write ? write : null, statusWritten: outcome.statusWritten, status: outcome.status }, outcome.ok ? 200 : 502)
+    // 202: the run goes on after the wait (a step being retried); GET /status tells how it ended.
+    const running = outcome.state === 'running'
+    return c.json(
+      { ok: outcome.ok, state: outcome.state ?? 'complete', changed: outcome.write?.changed ?? false, write: outcome.write ? write : null, statusWritten: outcome.statusWritten, status: outcome.status },
+      running ? 202 : outcome.ok ? 200 : 502,
+    )
   })
 
   captureRoutes(app, dependencies, audit)

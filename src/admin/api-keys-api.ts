@@ -9,7 +9,7 @@ import { apiKeyDigest } from '../keyset/digest.js'
 import { ApiCallError } from '../sync/api-error.js'
 import type { IamApiKey } from '../sync/iam-api.js'
 import { inParallel } from '../util/in-parallel.js'
-import type { AdminDependencies } from './admin-api.js'
+import type { AdminDependencies, SyncRequestOptions } from './admin-api.js'
 import { AdminError, isoNow, parseBody, pathId } from './admin-http.js'
 import { idRules } from './admin-input.js'
 import type { Audit } from './audit-log.js'
@@ -140,7 +140,7 @@ export function apiKeyRoutes(app: Hono, dependencies: (c: Context) => AdminDepen
     if (!deleted && !captured) throw new AdminError(404, 'api_key_not_found', 'IAM has no API key with this access key, and the gateway captured none')
     audit(c, 'api_key.revoke', accessKey)
     // At once, not at the next Cron: the edge refuses the key once this sync has written the key set.
-    const sync = await syncOutcome(deps)
+    const sync = await syncOutcome(deps, { reason: 'api_key.revoke', revokeAccessKeys: [accessKey] })
     return c.json({ access_key: accessKey, deleted, capture_forgotten: captured, sync })
   })
 }
@@ -152,12 +152,14 @@ function sameLifetime(old: IamApiKey, now: number): string | undefined {
   return Number.isFinite(lifetime) && lifetime > 0 ? new Date(now + lifetime).toISOString() : undefined
 }
 
-async function syncOutcome(deps: AdminDependencies): Promise<{ ok: boolean; changed: boolean; error: string | null }> {
+async function syncOutcome(deps: AdminDependencies, request?: SyncRequestOptions): Promise<{ ok: boolean; changed: boolean; error: string | null }> {
   try {
-    const outcome = await deps.sync()
+    const outcome = await deps.sync(request)
     // This isolate serves the new key set on its next request (docs/revocation.md).
     syncApplied(deps.keySet, outcome)
-    return { ok: outcome.ok, changed: outcome.write?.changed ?? false, error: outcome.status.lastError?.message ?? null }
+    // A revocation changed the key set in its first step; the run's own commit then finds nothing more to change.
+    const changed = (outcome.write?.changed ?? false) || (outcome.revoked?.keysRemoved ?? 0) > 0
+    return { ok: outcome.ok, changed, error: outcome.status?.lastError?.message ?? null }
   } catch (error) {
     return { ok: false, changed: false, error: (error as Error).message }
   }

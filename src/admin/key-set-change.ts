@@ -30,10 +30,13 @@ export interface ChangeableKeySet {
   current(context: StoreContext): Promise<KeySetView>
 }
 
+/** A sync's outcome as its caller waited for it: `running` when the run goes on in the background. */
+export type WaitedSync = SyncOutcome & { state?: 'complete' | 'running' }
+
 /** What {@link keySetChanged} needs of the admin dependencies. */
 export interface KeySetChangeDependencies {
-  /** Runs one sync. */
-  sync: () => Promise<SyncOutcome>
+  /** Runs one sync; `state: 'running'` when it had not finished when the wait for it ended. */
+  sync: () => Promise<WaitedSync>
   /** The store this isolate's gateway serves from. Absent: only other isolates' refresh applies. */
   keySet?: ChangeableKeySet | undefined
   /** Milliseconds to wait for the sync before answering. Default {@link CHANGE_SYNC_WAIT_MS}. */
@@ -72,7 +75,7 @@ export async function keySetChanged(c: Context, dependencies: KeySetChangeDepend
   const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(() => resolve('waited'), dependencies.changeSyncWaitMs ?? CHANGE_SYNC_WAIT_MS)))
   const outcome = await Promise.race([syncing, waited])
   if (timer !== undefined) clearTimeout(timer)
-  const state: KeySetChangeState = outcome === 'waited' ? 'pending' : outcome?.ok ? 'synced' : 'failed'
+  const state: KeySetChangeState = outcome === 'waited' || outcome?.state === 'running' ? 'pending' : outcome?.ok ? 'synced' : 'failed'
   // Read now, in this request, what the next one would otherwise read first.
   if (state === 'synced') await dependencies.keySet?.current(context).catch(() => undefined)
   c.header(SYNC_HEADER, state)

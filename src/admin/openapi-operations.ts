@@ -78,7 +78,13 @@ const StatusAnswer = v.object({
   keySet: v.nullable(v.looseObject({ snapshotId: Text, generatedAt: Time, source: Text, apiKeys: v.number(), shards: v.number() })),
   sync: v.nullable(SyncStatusAnswer),
 })
-const SyncAnswer = v.looseObject({ ok: v.boolean(), changed: v.boolean(), statusWritten: v.boolean(), status: SyncStatusAnswer })
+const SyncAnswer = v.looseObject({
+  ok: v.boolean(),
+  state: v.pipe(v.picklist(['complete', 'running']), v.description('running: the sync Workflow run goes on after the wait (202); GET /status tells how it ended')),
+  changed: v.boolean(),
+  statusWritten: v.boolean(),
+  status: v.nullable(SyncStatusAnswer),
+})
 const IamKeyAnswer = v.looseObject({
   access_key: Text,
   secret_key: v.pipe(Text, v.description('shown this once')),
@@ -130,7 +136,7 @@ const none = { 204: { description: 'done, no body' } }
 /** Every admin operation (paths under `/__edgegw/admin/v1`). */
 export const ADMIN_OPERATIONS: readonly AdminOperation[] = [
   { method: 'get', path: '/status', summary: 'The key set served and the last sync', responses: ok(StatusAnswer) },
-  { method: 'post', path: '/sync', summary: 'Run a sync now and wait for it (502 with the same body when it failed)', responses: ok(SyncAnswer) },
+  { method: 'post', path: '/sync', summary: 'Run a sync now and wait for it (502 with the same body when it failed, 202 when it still runs after SYNC_WAIT_SECONDS)', responses: { ...ok(SyncAnswer), 202: { description: 'still running', schema: SyncAnswer } } },
   { method: 'get', path: '/doctor', summary: 'Checks of the setup, one per line', responses: ok(DoctorAnswer) },
   { method: 'get', path: '/openapi.json', summary: 'This description', responses: { 200: { description: 'an OpenAPI 3.1 document' } } },
 

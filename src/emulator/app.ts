@@ -7,6 +7,7 @@ import { FaultSettingsSchema, type FaultSwitch } from './faults.js'
 import { deniedAuthentication, permissionsDenied, ScalewayError } from './http/errors.js'
 import { sha256Hex } from './http/ids.js'
 import { parseBody } from './http/validate.js'
+import { bulkRoutes } from './bulk.js'
 import { apiKeyRoutes } from './iam/api-keys.js'
 import { applicationRoutes } from './iam/applications.js'
 import { groupRoutes } from './iam/groups.js'
@@ -47,6 +48,7 @@ export function createApp(emulator: Emulator, faults: FaultSwitch): Hono<AppEnv>
     faults.set(await parseBody(c.req.raw, FaultSettingsSchema))
     return c.json(faults.settings)
   })
+  bulkRoutes(app, faults)
   app.get('/emulator/info', (c) =>
     c.json({
       organization_id: emulator.config.organizationId,

@@ -3,6 +3,7 @@ import { EdgeAuthError } from '../errors.js'
 import { SYNC_STATUS_KEY, parseSyncStatus } from '../sync/status.js'
 import { ConsumersPartSchema, OidcPartSchema } from './jwt-schema.js'
 import { KV_MIN_CACHE_TTL_SECONDS, kvKeys } from './kv-keys.js'
+import { PartCache } from './part-cache.js'
 import {
   ApiKeyRecordSchema,
   ApiKeyShardEnvelopeSchema,
@@ -45,10 +46,23 @@ export interface KvKeySetStoreOptions {
    * once per heartbeat) plus KV's propagation (up to 60 s).
    */
   maxSyncAgeSeconds?: number
-  /** Parsed parts kept in memory, least recently used evicted first. Default 512. */
+  /** Parsed parts other than API-key shards (config, legacy, consumers, OIDC) kept in memory, least recently used evicted first. Default 16. */
   maxCachedParts?: number
+  /**
+   * API-key shards kept in memory, least recently used evicted first, bounded by
+   * count and by the size of their JSON (a parsed shard takes about four times
+   * that): an isolate holds at most this much of a large key set, and reads an
+   * evicted shard again from KV (cached at the edge). Defaults: 256 shards, 8 MiB.
+   */
+  shardCache?: { maxEntries?: number; maxBytes?: number }
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
+}
+
+/** Where parsed parts are kept: {@link BoundedMap} (counted) or {@link PartCache} (counted and sized). */
+interface PartMemo {
+  get(hash: string): unknown
+  set(hash: string, value: unknown, bytes: number): unknown
 }
 
 interface Loaded {
@@ -102,6 +116,7 @@ export class KvKeySetStore implements KeySetStore {
   readonly #maxSyncAgeMs: number | undefined
   readonly #clock: () => number
   readonly #parts: BoundedMap<string, unknown>
+  readonly #shards: PartCache<unknown>
   /** Records already checked, by their raw object (dropped with their shard). */
   readonly #checked = new WeakMap<object, ApiKeyRecord>()
   #loaded: Loaded | undefined
@@ -125,7 +140,10 @@ export class KvKeySetStore implements KeySetStore {
     }
     this.#manifestCacheTtl = kvCacheTtl('manifestCacheTtlSeconds', options.manifestCacheTtlSeconds ?? 30)
     this.#partCacheTtl = kvCacheTtl('partCacheTtlSeconds', options.partCacheTtlSeconds ?? 3600)
-    this.#parts = new BoundedMap(positive('maxCachedParts', options.maxCachedParts ?? 512))
+    // Other parts are counted, not sized: one of each per snapshot, and a request needs the current ones whole.
+    this.#parts = new BoundedMap(positive('maxCachedParts', options.maxCachedParts ?? 16))
+    // Shards are sized as well as counted: their number grows with the key set.
+    this.#shards = new PartCache(options.shardCache)
     this.#clock = options.clock ?? Date.now
     this.#maxSyncAgeMs = options.maxSyncAgeSeconds === undefined ? undefined : 1000 * positive('maxSyncAgeSeconds', options.maxSyncAgeSeconds)
   }
@@ -220,7 +238,7 @@ export class KvKeySetStore implements KeySetStore {
         previous.syncedAt = latest(previous.syncedAt, syncedAt, syncReadAt(manifest))
         return this.#succeeded(previous, generation, written)
       }
-      const config = await this.#part(manifest.config, ConfigPartSchema, 'config')
+      const config = await this.#part(manifest.config, ConfigPartSchema, 'config', this.#parts)
       const loaded: Loaded = { manifest, view: this.#view(manifest, config), confirmedAt: now, syncedAt: latest(syncedAt, syncReadAt(manifest)) }
       // A slower refresh must not replace a newer snapshot that finished first.
       if (!this.#loaded || this.#loaded.confirmedAt <= now) this.#loaded = loaded
@@ -270,7 +288,7 @@ export class KvKeySetStore implements KeySetStore {
         if (hash === undefined) return undefined
         let shard: v.InferOutput<typeof ApiKeyShardEnvelopeSchema>
         try {
-          shard = await this.#part(hash, ApiKeyShardEnvelopeSchema, 'api-key shard')
+          shard = await this.#part(hash, ApiKeyShardEnvelopeSchema, 'api-key shard', this.#shards)
         } catch (cause) {
           throw new EdgeAuthError('keyset_unavailable', `key set shard unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
         }
@@ -284,7 +302,7 @@ export class KvKeySetStore implements KeySetStore {
   async #optionalPart<S extends v.GenericSchema>(hash: string | undefined, schema: S, what: string): Promise<v.InferOutput<S> | undefined> {
     if (hash === undefined) return undefined
     try {
-      return await this.#part(hash, schema, what)
+      return await this.#part(hash, schema, what, this.#parts)
     } catch (cause) {
       throw new EdgeAuthError('keyset_unavailable', `${what} part unavailable: ${describe(cause)}`, { retryAfterSeconds: 30 }, { cause })
     }
@@ -302,13 +320,14 @@ export class KvKeySetStore implements KeySetStore {
     return parsed.output
   }
 
-  async #part<S extends v.GenericSchema>(hash: string, schema: S, what: string): Promise<v.InferOutput<S>> {
-    const cached = this.#parts.get(hash)
+  async #part<S extends v.GenericSchema>(hash: string, schema: S, what: string, cache: PartMemo): Promise<v.InferOutput<S>> {
+    const cached = cache.get(hash)
     if (cached !== undefined) return cached as v.InferOutput<S>
     const text = await this.#kv.get(kvKeys.part(hash), { type: 'text', cacheTtl: this.#partCacheTtl })
     if (text === null) throw new Error(`${what} part ${hash} is missing`)
     const parsed = parseJson(schema, text, `${what} part ${hash}`)
-    return this.#parts.set(hash, parsed)
+    cache.set(hash, parsed, text.length)
+    return parsed
   }
 }
 

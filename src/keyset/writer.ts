@@ -36,11 +36,7 @@ export interface WriteKeySetOptions {
   retireGraceSeconds?: number
   /** Parallel KV writes; a Worker may hold 6 connections open. Default 6. */
   concurrency?: number
-  /**
-   * When the sources of this snapshot were first read (ms). A stored snapshot built
-   * from later reads is never replaced by this one: overlapping syncs (Cron, admin)
-   * cannot bring back an older key set.
-   */
+  /** When the sources of this snapshot were read (ms), recorded in the manifest: readers count it as a successful sync. */
   sourceReadAt?: number
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: () => number
@@ -48,10 +44,8 @@ export interface WriteKeySetOptions {
 
 /** What {@link writeKeySet} did, in KV operations. */
 export interface WriteKeySetResult {
-  /** `false` when the stored snapshot already had this content, or was newer: the manifest was not written. */
+  /** `false` when the stored snapshot already had this content: the manifest was not written. */
   changed: boolean
-  /** `true` when a snapshot built from later reads was already stored; this one was dropped. */
-  superseded: boolean
   snapshotId: string
   apiKeys: number
   shards: number
@@ -60,51 +54,71 @@ export interface WriteKeySetResult {
   /** Parts the stored manifest named that were missing from KV and that this write put back (counted in `partsWritten` too). */
   partsRepaired: number
   /**
-   * Parts the stored manifest names that are missing from KV and that this write
-   * could not put back, because it does not hold them (a snapshot built from later
-   * reads names them). Cold isolates answer 503 for what they hold until a sync
-   * that has them runs. Empty when the key set is whole.
-   */
-  partsMissing: string[]
-  /**
    * The manifest the key set has after this write: the one it switched to, or the
-   * stored one that already held this snapshot. Absent when `superseded`. A reader in
-   * the writer's isolate takes it as read (`KvKeySetStore.invalidate`), since
-   * Cloudflare does not promise that a read, even where the write was made, sees it at once.
+   * stored one that already held this snapshot. A reader in the writer's isolate
+   * takes it as read (`KvKeySetStore.invalidate`), since Cloudflare does not promise
+   * that a read, even where the write was made, sees it at once.
    */
   manifest?: Manifest
+}
+
+/** The non-shard parts of a snapshot as canonical JSON, ready to be hashed and stored. */
+export interface PartTexts {
+  config: string
+  legacy?: string | undefined
+  consumers?: string | undefined
+  oidc?: string | undefined
+}
+
+/**
+ * Checks the non-shard parts of a snapshot against the key-set schema and
+ * serialises them (canonical JSON: the same content is the same part).
+ * @throws {TypeError} when a part does not fit the schema.
+ */
+export function partTexts(snapshot: Omit<KeySetSource, 'apiKeys'>): PartTexts {
+  const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects, resources: snapshot.resources ?? {}, ...(snapshot.legacySchedule ? { legacySchedule: snapshot.legacySchedule } : {}) })
+  if (!config.success) throw new TypeError(`writeKeySet: invalid routes or projects: ${v.summarize(config.issues)}`)
+  assertValidRoutes(config.output.routes)
+  const optional = (value: unknown, schema: v.GenericSchema, what: string): string | undefined => {
+    if (value === undefined) return undefined
+    const parsed = v.safeParse(schema, value)
+    if (!parsed.success) throw new TypeError(`writeKeySet: invalid ${what}: ${v.summarize(parsed.issues)}`)
+    return canonicalJson(parsed.output)
+  }
+  return {
+    config: canonicalJson(config.output),
+    legacy: optional(snapshot.legacy, LegacyPartSchema, 'legacy-token data'),
+    consumers: optional(snapshot.consumers, ConsumersPartSchema, 'consumers'),
+    oidc: optional(snapshot.oidc, OidcPartSchema, 'OIDC issuers'),
+  }
 }
 
 /**
  * Shards a snapshot into immutable, content-addressed parts and switches the
  * manifest to it: parts first, manifest last, so a reader sees the old snapshot
  * or the new one, never a mix. Writes nothing when the content is unchanged,
- * and only the parts whose content changed otherwise (KV allows one write a
- * second per key, and 1,000 writes a day on the free plan).
+ * and only the parts KV does not hold otherwise (KV allows one write a second
+ * per key, and 1,000 writes a day on the free plan).
  *
  * Every write first checks, with reads only, that each part the stored manifest
- * names exists, and puts back the missing ones it holds (`partsRepaired`, or
- * `partsMissing` for those it does not hold). A retired part is deleted only
- * past its grace period, after the switch, and only if the manifest read after
- * the switch does not name it; a part the write brought back is looked at again
- * after the switch. So writers overlapping each other (Cron, admin changes)
- * leave the manifest naming a deleted part only in a narrow window, and the
- * next write repairs it (docs/storage.md, "Overlapping syncs").
+ * names exists, and puts back the missing ones it holds (`partsRepaired`). A
+ * retired part is deleted only past its grace period, after the switch.
+ *
+ * One writer at a time: for fixtures, imports and key sets written from Node, Bun
+ * or Deno. The Worker's sync writes through the key-set owner, a Durable Object
+ * that serialises writers (src/keyset/manifest-owner.ts, docs/storage.md).
  *
  * @throws {TypeError} when the snapshot does not fit the key-set schema; nothing is written then.
  * @example
  * ```ts
- * const result = await writeKeySet(env.KEYSET, snapshot, { source: 'sync' })
+ * const result = await writeKeySet(env.KEYSET, snapshot, { source: 'import' })
  * ```
  */
 export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, options: WriteKeySetOptions): Promise<WriteKeySetResult> {
   const clock = options.clock ?? Date.now
   const maxKeysPerShard = options.maxKeysPerShard ?? 512
   const graceMs = 1000 * (options.retireGraceSeconds ?? 3600)
-
-  const config = v.safeParse(ConfigPartSchema, { routes: snapshot.routes, projects: snapshot.projects, resources: snapshot.resources ?? {}, ...(snapshot.legacySchedule ? { legacySchedule: snapshot.legacySchedule } : {}) })
-  if (!config.success) throw new TypeError(`writeKeySet: invalid routes or projects: ${v.summarize(config.issues)}`)
-  assertValidRoutes(config.output.routes)
+  const texts = partTexts(snapshot)
 
   const digests = Object.keys(snapshot.apiKeys).sort()
   const prefixLength = digests.length <= 16 * maxKeysPerShard ? 1 : digests.length <= 256 * maxKeysPerShard ? 2 : 3
@@ -120,25 +134,19 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   }
 
   const parts = new Map<string, string>()
-  const addPart = async (value: unknown): Promise<string> => {
-    const text = canonicalJson(value)
+  const addPart = async (text: string | undefined): Promise<string | undefined> => {
+    if (text === undefined) return undefined
     const hash = (await sha256Hex(text)).slice(0, 32)
     parts.set(hash, text)
     return hash
   }
-  const configHash = await addPart(config.output)
-  const optionalPart = async (value: unknown, schema: v.GenericSchema, what: string): Promise<string | undefined> => {
-    if (value === undefined) return undefined
-    const parsed = v.safeParse(schema, value)
-    if (!parsed.success) throw new TypeError(`writeKeySet: invalid ${what}: ${v.summarize(parsed.issues)}`)
-    return addPart(parsed.output)
-  }
-  const legacyHash = await optionalPart(snapshot.legacy, LegacyPartSchema, 'legacy-token data')
-  const consumersHash = await optionalPart(snapshot.consumers, ConsumersPartSchema, 'consumers')
-  const oidcHash = await optionalPart(snapshot.oidc, OidcPartSchema, 'OIDC issuers')
+  const configHash = (await addPart(texts.config))!
+  const legacyHash = await addPart(texts.legacy)
+  const consumersHash = await addPart(texts.consumers)
+  const oidcHash = await addPart(texts.oidc)
   const shards: Record<string, string> = {}
   for (const [prefix, keys] of [...shardKeys].sort(([a], [b]) => a.localeCompare(b))) {
-    shards[prefix] = await addPart({ keys })
+    shards[prefix] = (await addPart(canonicalJson({ keys })))!
   }
   const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, legacy: legacyHash, consumers: consumersHash, oidc: oidcHash, prefixLength, shards }))).slice(0, 32)
 
@@ -146,59 +154,31 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   const putParts = (hashes: readonly string[]) => inParallel(hashes, concurrency, (hash) => kv.put(kvKeys.part(hash), parts.get(hash)!))
   const previous = await readManifest(kv)
   const now = clock()
-  const result: WriteKeySetResult = {
-    changed: false,
-    superseded: false,
-    snapshotId,
-    apiKeys: digests.length,
-    shards: shardKeys.size,
-    partsWritten: 0,
-    partsDeleted: 0,
-    partsRepaired: 0,
-    partsMissing: [],
-  }
-  // A part the stored manifest names can be gone (a writer overlapping another
-  // deleted it, or an operator did): cold isolates then answer 503 for it. Every
-  // write looks, so an unchanged sync repairs it; parts are content-addressed, so
-  // putting back one this snapshot holds cannot change the snapshot.
+  const result: WriteKeySetResult = { changed: false, snapshotId, apiKeys: digests.length, shards: shardKeys.size, partsWritten: 0, partsDeleted: 0, partsRepaired: 0 }
+  // A part the stored manifest names can be gone (an operator deleted it): cold
+  // isolates then answer 503 for it. Every write looks, so an unchanged write
+  // repairs it; parts are content-addressed, so putting one back changes nothing else.
   const stored = previous ? await storedParts(kv) : new Set<string>()
   const missing = await missingParts(kv, previous ? referencedParts(previous) : [], stored, concurrency)
   const repairable = missing.filter((hash) => parts.has(hash))
-  const unrepairable = missing.filter((hash) => !parts.has(hash))
-  if (isSuperseded(previous, options.sourceReadAt)) {
-    await putParts(repairable)
-    return { ...result, superseded: true, partsWritten: repairable.length, partsRepaired: repairable.length, partsMissing: unrepairable }
-  }
-  if (previous?.snapshotId === snapshotId && expiredParts(previous, parts, now, graceMs).length === 0) {
+  const expired = previous ? expiredParts(previous, parts, now, graceMs) : []
+  if (previous?.snapshotId === snapshotId && expired.length === 0) {
     await putParts(repairable)
     return { ...result, partsWritten: repairable.length, partsRepaired: repairable.length, manifest: previous }
   }
 
-  const referencedBefore = new Set(previous ? referencedParts(previous) : [])
-  const toWrite = [...parts.keys()].filter((hash) => !referencedBefore.has(hash) || repairable.includes(hash))
+  const toWrite = [...parts.keys()].filter((hash) => !stored.has(hash) || repairable.includes(hash))
   await putParts(toWrite)
-  const written = { partsWritten: toWrite.length, partsRepaired: repairable.length }
-
-  // Re-read just before switching: another writer may have switched meanwhile. Its
-  // parts are retired with ours (none is lost from view), and a snapshot built from
-  // later reads than ours is never replaced (KV has no compare-and-swap; this
-  // narrows the race to the last read-then-write).
-  const latest = await readManifest(kv)
-  if (isSuperseded(latest, options.sourceReadAt)) return { ...result, ...written, superseded: true }
-  // Only parts a previous generation retired, past their grace period: never one
-  // this write retires, which a writer that read the manifest before this switch
-  // may still be reusing.
-  const expired = latest ? expiredParts(latest, parts, now, graceMs) : []
   const sinceNow = new Date(now).toISOString()
-  const retiredBefore = latest?.retired ?? []
+  const retiredBefore = previous?.retired ?? []
   const retired = [
     ...retiredBefore.filter((r) => !expired.includes(r) && !parts.has(r.hash)),
-    ...(latest ? referencedParts(latest) : []).filter((hash) => !parts.has(hash) && !retiredBefore.some((r) => r.hash === hash)).map((hash) => ({ hash, since: sinceNow })),
+    ...(previous ? referencedParts(previous) : []).filter((hash) => !parts.has(hash) && !retiredBefore.some((r) => r.hash === hash)).map((hash) => ({ hash, since: sinceNow })),
   ]
   const manifest: Manifest = {
     schema: KEYSET_SCHEMA_VERSION,
     snapshotId,
-    generatedAt: latest?.snapshotId === snapshotId ? latest.generatedAt : sinceNow,
+    generatedAt: previous?.snapshotId === snapshotId ? previous.generatedAt : sinceNow,
     ...(options.sourceReadAt !== undefined ? { sourceReadAt: new Date(options.sourceReadAt).toISOString() } : {}),
     source: options.source,
     config: configHash,
@@ -209,36 +189,8 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
     retired,
   }
   await kv.put(kvKeys.manifest, JSON.stringify(manifest))
-  // A part this write brought back (it was in KV already, retired, or missing) may
-  // have been deleted meanwhile by an overlapping writer that found it retired past
-  // its grace: look again now that the manifest names it, and put back what is gone.
-  const retiredSeen = new Set([...(previous?.retired ?? []), ...retiredBefore].map((r) => r.hash))
-  const revived = toWrite.filter((hash) => stored.has(hash) || retiredSeen.has(hash) || repairable.includes(hash))
-  const lost = await missingParts(kv, revived, new Set(), concurrency)
-  await putParts(lost)
-  const deleted = expired.length > 0 ? await deleteUnnamed(kv, expired.map((r) => r.hash), concurrency) : 0
-  return {
-    ...result,
-    changed: latest?.snapshotId !== snapshotId,
-    partsWritten: written.partsWritten + lost.length,
-    partsRepaired: written.partsRepaired + lost.length,
-    partsDeleted: deleted,
-    manifest,
-  }
-}
-
-/**
- * Deletes the parts the manifest, read again after this writer's switch, does not
- * name: a writer that overlapped this one may have written one of them again and
- * switched to a manifest naming it. Deletes nothing when that manifest cannot be read.
- */
-async function deleteUnnamed(kv: KeySetKvWriter, hashes: readonly string[], concurrency: number): Promise<number> {
-  const after = await readManifest(kv)
-  if (!after) return 0
-  const named = new Set(referencedParts(after))
-  const deletable = hashes.filter((hash) => !named.has(hash))
-  await inParallel(deletable, concurrency, (hash) => kv.delete(kvKeys.part(hash)))
-  return deletable.length
+  await inParallel(expired, concurrency, (r) => kv.delete(kvKeys.part(r.hash)))
+  return { ...result, changed: previous?.snapshotId !== snapshotId, partsWritten: toWrite.length, partsRepaired: repairable.length, partsDeleted: expired.length, manifest }
 }
 
 /**
@@ -256,11 +208,6 @@ async function missingParts(kv: KeySetKvWriter, named: readonly string[], listed
 /** Retired parts past their grace period that the new snapshot does not use again. */
 function expiredParts(manifest: Manifest, parts: ReadonlyMap<string, string>, now: number, graceMs: number): Manifest['retired'] {
   return manifest.retired.filter((r) => now - Date.parse(r.since) >= graceMs && !parts.has(r.hash))
-}
-
-/** Was the stored snapshot built from reads that started after ours? Then ours is older news. */
-function isSuperseded(stored: Manifest | undefined, sourceReadAt: number | undefined): boolean {
-  return sourceReadAt !== undefined && stored?.sourceReadAt !== undefined && Date.parse(stored.sourceReadAt) > sourceReadAt
 }
 
 /** Every part a manifest names. */

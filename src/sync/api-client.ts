@@ -85,16 +85,30 @@ export class ApiClient {
    * @param field The list's field in the response (`api_keys`, `policies`…).
    */
   async list<S extends v.GenericSchema>(path: string, field: string, item: S, query: Record<string, string | undefined> = {}): Promise<v.InferOutput<S>[]> {
-    const pageSchema = v.object({ total_count: v.pipe(v.number(), v.integer(), v.minValue(0)), [field]: v.array(item) })
     const items: v.InferOutput<S>[] = []
     for (let page = 1; ; page++) {
-      const params = new URLSearchParams({ page: String(page), page_size: String(this.#pageSize) })
-      for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value)
-      const response = (await this.call('GET', `${path}?${params}`, pageSchema)) as { total_count: number } & Record<string, v.InferOutput<S>[]>
-      const batch = response[field] ?? []
+      const { items: batch, total, last } = await this.page(path, field, item, query, page)
       items.push(...batch)
-      if (batch.length === 0 || items.length >= response.total_count) return items
+      if (last || items.length >= total) return items
     }
+  }
+
+  /**
+   * One page of a paginated list (1-based), with the list's `total_count`; `last`
+   * when no page follows (this one is short or empty, or reaches the total).
+   */
+  async page<S extends v.GenericSchema>(path: string, field: string, item: S, query: Record<string, string | undefined>, page: number): Promise<{ items: v.InferOutput<S>[]; total: number; last: boolean }> {
+    const pageSchema = v.object({ total_count: v.pipe(v.number(), v.integer(), v.minValue(0)), [field]: v.array(item) })
+    const params = new URLSearchParams({ page: String(page), page_size: String(this.#pageSize) })
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value)
+    const response = (await this.call('GET', `${path}?${params}`, pageSchema)) as { total_count: number } & Record<string, v.InferOutput<S>[]>
+    const items = response[field] ?? []
+    return { items, total: response.total_count, last: items.length < this.#pageSize || page * this.#pageSize >= response.total_count }
+  }
+
+  /** Attempts per call (a call may cost this many subrequests). */
+  get attempts(): number {
+    return this.#attempts
   }
 
   async #once<S extends v.GenericSchema>(method: string, path: string, schema: S, body: unknown, call: string): Promise<v.InferOutput<S>> {

@@ -1,4 +1,5 @@
 import { compileCondition, ConditionError } from '../authz/conditions.js'
+import { apiKeyRecord, type IamKeyEntry, type PrincipalRecord } from '../keyset/owner/records.js'
 import type { ApiKeyRecord, Grant } from '../keyset/schema.js'
 import type { IamApiKey, IamApplication, IamGroup, IamPolicy, IamRule, IamUser } from './iam-api.js'
 
@@ -49,22 +50,32 @@ export function ruleToGrant(rule: IamRule): Grant | undefined {
   return undefined
 }
 
+/** The IAM sources of principals' grants: everything {@link IamSnapshot} holds but the keys. */
+export type PrincipalSources = Omit<IamSnapshot, 'apiKeys'>
+
 /**
- * Compiles IAM principals, groups, policies and rules into the grants each API
- * key carries, as IAM evaluates them: a principal's rules are those of the
- * policies attached to it and to every group it belongs to; rules are OR-ed; the
- * organisation owner passes every check.
+ * Compiles IAM principals, groups, policies and rules into what each application
+ * and user brings to its keys, as IAM evaluates them: a principal's rules are
+ * those of the policies attached to it and to every group it belongs to; rules
+ * are OR-ed; the organisation owner passes every check. Every application and
+ * user gets a record, and so does every other bearer a policy or a group names.
  */
-export function compileApiKeys(iam: IamSnapshot, captured: ReadonlyMap<string, CapturedKey>): CompiledKeys {
+export function compilePrincipals(iam: PrincipalSources): { principals: Map<string, PrincipalRecord>; warnings: string[] } {
   const warnings: string[] = []
   const groupsOf = new Map<string, string[]>()
+  // Bearers known from groups and policies alone (the lists of applications and users may not hold them).
+  const policyBearers = new Map<string, 'application' | 'user'>()
   for (const group of iam.groups) {
     for (const member of [...group.user_ids, ...group.application_ids]) groupsOf.set(member, [...(groupsOf.get(member) ?? []), group.id])
+    for (const id of group.user_ids) policyBearers.set(id, 'user')
+    for (const id of group.application_ids) policyBearers.set(id, 'application')
   }
   const grantsByPrincipal = new Map<string, Grant[]>()
   for (const policy of iam.policies) {
     const principal = policy.application_id ?? policy.user_id ?? policy.group_id
     if (!principal) continue
+    if (policy.application_id) policyBearers.set(policy.application_id, 'application')
+    else if (policy.user_id) policyBearers.set(policy.user_id, 'user')
     const grants: Grant[] = []
     for (const rule of iam.rules.get(policy.id) ?? []) {
       try {
@@ -81,9 +92,24 @@ export function compileApiKeys(iam: IamSnapshot, captured: ReadonlyMap<string, C
     ...(grantsByPrincipal.get(principal) ?? []),
     ...(groupsOf.get(principal) ?? []).flatMap((group) => grantsByPrincipal.get(group) ?? []),
   ]
-  const applications = new Map(iam.applications.map((a) => [a.id, a]))
-  const users = new Map(iam.users.map((u) => [u.id, u]))
+  const principals = new Map<string, PrincipalRecord>()
+  for (const [id, type] of policyBearers) principals.set(id, { type, owner: false, grants: grantsFor(id) })
+  for (const app of iam.applications) {
+    const tagged = app.tags.find((tag) => tag.startsWith(KIND_TAG_PREFIX))?.slice(KIND_TAG_PREFIX.length)
+    principals.set(app.id, { type: 'application', ...(app.name ? { name: app.name } : {}), ...(tagged === 'ci' || tagged === 'service' ? { tagKind: tagged } : {}), owner: false, grants: grantsFor(app.id) })
+  }
+  for (const user of iam.users) {
+    principals.set(user.id, { type: 'user', ...(user.email ? { name: user.email } : {}), owner: user.type === 'owner', grants: grantsFor(user.id) })
+  }
+  return { principals, warnings }
+}
 
+/**
+ * Compiles every key IAM lists that has a captured digest into its key-set record
+ * ({@link compilePrincipals}, then {@link apiKeyRecord} per key).
+ */
+export function compileApiKeys(iam: IamSnapshot, captured: ReadonlyMap<string, CapturedKey>): CompiledKeys {
+  const { principals, warnings } = compilePrincipals(iam)
   const apiKeys: Record<string, ApiKeyRecord> = {}
   let withoutDigest = 0
   const seen = new Set<string>()
@@ -94,31 +120,16 @@ export function compileApiKeys(iam: IamSnapshot, captured: ReadonlyMap<string, C
       continue
     }
     seen.add(key.access_key)
-    const bearerId = key.application_id ?? key.user_id
-    if (!bearerId) continue
-    const type = key.application_id ? 'application' : 'user'
-    const name = type === 'application' ? applications.get(bearerId)?.name : users.get(bearerId)?.email
-    apiKeys[capture.digest] = {
-      accessKey: key.access_key,
-      bearer: { type, id: bearerId, ...(name ? { name } : {}) },
-      organizationId: iam.organizationId,
-      kind: keyKind(type, capture, applications.get(bearerId)?.tags ?? []),
-      expiresAt: key.expires_at ?? null,
-      owner: type === 'user' && users.get(bearerId)?.type === 'owner',
-      grants: grantsFor(bearerId),
-    }
+    const entry = iamKeyEntry(key)
+    if (!entry) continue
+    apiKeys[capture.digest] = apiKeyRecord(entry, capture, principals.get(entry.bearerId), iam.organizationId)
   }
   return { apiKeys, withoutDigest, orphanedDigests: [...captured.keys()].filter((k) => !seen.has(k)).length, warnings }
 }
 
-/**
- * A user's key is personal, always. An application's key is what was recorded when
- * it was minted or registered through the gateway, else what the application's
- * `edgegw:kind=ci` / `edgegw:kind=service` tag says, else a service key.
- */
-function keyKind(bearer: 'application' | 'user', capture: CapturedKey, tags: readonly string[]): 'personal' | 'ci' | 'service' {
-  if (bearer === 'user') return 'personal'
-  if (capture.kind === 'ci' || capture.kind === 'service') return capture.kind
-  const tagged = tags.find((tag) => tag.startsWith(KIND_TAG_PREFIX))?.slice(KIND_TAG_PREFIX.length)
-  return tagged === 'ci' ? 'ci' : 'service'
+/** An IAM key as the key set needs it; `undefined` for a key without a bearer (it grants nothing). */
+export function iamKeyEntry(key: IamApiKey): IamKeyEntry | undefined {
+  const bearerId = key.application_id ?? key.user_id
+  if (!bearerId) return undefined
+  return { accessKey: key.access_key, bearerType: key.application_id ? 'application' : 'user', bearerId, expiresAt: key.expires_at ?? null }
 }

@@ -59,9 +59,37 @@ export const CreatedApiKeySchema = v.object({ ...IamApiKeySchema.entries, secret
 /** One page of `GET /iam/v1alpha1/api-keys`. */
 export const ApiKeyPageSchema = v.object({ api_keys: v.array(IamApiKeySchema), total_count: v.pipe(v.number(), v.integer(), v.minValue(0)) })
 
+/** The lists the sync reads page by page, with the schema of their items. */
+const PAGED = {
+  'api-keys': { field: 'api_keys', item: IamApiKeySchema },
+  applications: { field: 'applications', item: IamApplicationSchema },
+  users: { field: 'users', item: IamUserSchema },
+  groups: { field: 'groups', item: IamGroupSchema },
+  policies: { field: 'policies', item: IamPolicySchema },
+} as const
+type Paged = typeof PAGED
+
 /** The IAM v1alpha1 calls the gateway makes. */
 export class IamApi {
   constructor(private readonly client: ApiClient) {}
+
+  /** Attempts per call: what one call may cost in subrequests. */
+  get attempts(): number {
+    return this.client.attempts
+  }
+
+  /**
+   * One page of an organisation's list. API keys come in access-key order, so that a
+   * page covers a range of access keys (the sync diffs its index by range).
+   */
+  listPage<L extends keyof Paged>(list: L, organizationId: string, page: number): Promise<{ items: v.InferOutput<Paged[L]['item']>[]; total: number; last: boolean }> {
+    const { field, item } = PAGED[list]
+    return this.client.page(`/iam/v1alpha1/${list}`, field, item, { organization_id: organizationId, ...(list === 'api-keys' ? { order_by: 'access_key_asc' } : {}) }, page) as never
+  }
+  /** One page of a policy's rules. */
+  rulesPage(policyId: string, page: number): Promise<{ items: IamRule[]; total: number; last: boolean }> {
+    return this.client.page('/iam/v1alpha1/rules', 'rules', IamRuleSchema, { policy_id: policyId }, page)
+  }
 
   listApiKeys(organizationId: string): Promise<IamApiKey[]> {
     return this.client.list('/iam/v1alpha1/api-keys', 'api_keys', IamApiKeySchema, { organization_id: organizationId })

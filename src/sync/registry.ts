@@ -1,6 +1,7 @@
 import { parseStored } from '../util/stored-json.js'
 import * as v from 'valibot'
 import { RouteSchema, type Route } from '../keyset/schema.js'
+import type { CaptureEntry } from '../keyset/owner/records.js'
 import type { CapturedKey } from './compile-keys.js'
 
 /**
@@ -92,6 +93,22 @@ export class Registry {
       if (parsed.success) result.set(name.slice(registryKeys.apiKeyPrefix.length), { digest: parsed.output.digest, kind: parsed.output.kind })
     }
     return result
+  }
+
+  /**
+   * One page of captured digests (up to 1,000, in access-key order: KV lists keys
+   * in order), for a sync that reads them across several steps. `last` is the last
+   * access key the page listed, valid or not.
+   */
+  async capturedKeysPage(cursor?: string): Promise<{ entries: CaptureEntry[]; cursor?: string; done: boolean; last?: string }> {
+    const page = await this.kv.list<unknown>({ prefix: registryKeys.apiKeyPrefix, ...(cursor ? { cursor } : {}), limit: 1000 })
+    const entries: CaptureEntry[] = []
+    for (const { name, metadata } of page.keys) {
+      const parsed = v.safeParse(CapturedKeySchema, metadata)
+      if (parsed.success) entries.push({ accessKey: name.slice(registryKeys.apiKeyPrefix.length), digest: parsed.output.digest, kind: parsed.output.kind, capturedAt: parsed.output.capturedAt })
+    }
+    const last = page.keys.at(-1)?.name.slice(registryKeys.apiKeyPrefix.length)
+    return { entries, done: page.list_complete, ...(page.list_complete ? {} : { cursor: page.cursor }), ...(last ? { last } : {}) }
   }
 
   /**

@@ -1,20 +1,17 @@
-import { inParallel } from '../util/in-parallel.js'
-import type { KeySetSource, LegacyPart, Resource, Route } from '../keyset/schema.js'
-import { writeKeySet, type KeySetKvWriter, type WriteKeySetResult } from '../keyset/writer.js'
-import { compileApiKeys, type IamSnapshot } from './compile-keys.js'
-import { ConsumerRegistry } from './consumer-registry.js'
-import { buildConsumersPart } from './consumers-part.js'
-import type { IamApi, IamRule } from './iam-api.js'
-import { buildOidcPart, currentOidcPart } from './oidc-jwks.js'
-import { OidcRegistry } from './oidc-registry.js'
-import { readLegacySchedule } from './legacy-schedule-registry.js'
-import { Registry, type RegistryKv } from './registry.js'
-import type { ServerlessApi, ServerlessProduct } from './serverless-api.js'
-import { SYNC_STATUS_KEY, parseSyncStatus, statusNeedsWrite, type SyncStatus } from './status.js'
+import type { KeySetKvWriter } from '../keyset/writer.js'
+import type { IamApi } from './iam-api.js'
+import type { OwnerCalls } from './owner-client.js'
+import type { RegistryKv } from './registry.js'
+import type { ServerlessApi } from './serverless-api.js'
+import { inPlaceRunner, syncRun, type SyncOutcome } from './sync-run.js'
 
-/** What a sync needs. */
+export type { SyncOutcome } from './sync-run.js'
+
+/** What a sync run in place needs. */
 export interface SyncDependencies {
   kv: KeySetKvWriter & RegistryKv
+  /** The key-set owner (`ownerStub(env.KEYSET_WRITER)`): the one writer of the key set. */
+  owner: OwnerCalls
   /**
    * The IAM and serverless APIs and the organisation they are read for. Absent
    * when the gateway runs without IAM (no `IAM_API_TOKEN`): the key set is then
@@ -28,193 +25,25 @@ export interface SyncDependencies {
   fetch?: typeof fetch
   /** Seconds between status writes when nothing changed. Default 3600. */
   statusHeartbeatSeconds?: number
+  /** Most subrequests a step makes. Default 400. */
+  subrequestsPerStep?: number
   clock?: () => number
 }
 
-/** The outcome of {@link runSync}. */
-export interface SyncOutcome {
-  ok: boolean
-  status: SyncStatus
-  write?: WriteKeySetResult
-  statusWritten: boolean
-}
-
-const PRODUCTS: readonly ServerlessProduct[] = ['functions', 'containers']
-const KIND: Record<ServerlessProduct, Resource['kind']> = { functions: 'function', containers: 'container' }
-
 /**
- * One sync: read IAM, the serverless API and the gateway's registry (routes,
- * captured digests and keys, consumers and their JWT credentials, OIDC issuers),
- * fetch the OIDC issuers' JWKS, build the snapshot and write it (nothing when
- * unchanged). On an IAM, serverless or registry failure nothing of the key set
- * is written, the last good snapshot keeps serving, and the status says which
- * call failed. A JWKS that cannot be fetched is not a failed sync: that
- * issuer's previous keys are kept and the status lists a warning.
+ * One sync, its steps run in place, one after the other (the Worker runs them as a
+ * Workflow: src/sync/workflow.ts). Reads IAM, the serverless API and the gateway's
+ * registry, and has the key-set owner write what changed (nothing when nothing did).
+ * On a failure nothing more of the key set is written, the last good snapshot keeps
+ * serving, and the status says which call failed. A JWKS that cannot be fetched is
+ * not a failed sync: that issuer's previous keys are kept and the status lists a warning.
  */
-export async function runSync(deps: SyncDependencies): Promise<SyncOutcome> {
-  const clock = deps.clock ?? Date.now
-  const started = clock()
-  const previous = parseSyncStatus(await deps.kv.get(SYNC_STATUS_KEY, { type: 'text' }))
-  let status: SyncStatus
-  let write: WriteKeySetResult | undefined
-  try {
-    const sourceReadAt = clock()
-    const source = await buildSnapshot(deps)
-    write = await writeKeySet(deps.kv, source.snapshot, { source: 'sync', clock, sourceReadAt })
-    // A key set missing a part it names is broken for cold isolates: not a success.
-    if (write.partsMissing.length > 0) {
-      throw new Error(`key set: ${write.partsMissing.length} part(s) named by the manifest are missing from KV and this sync does not hold them (a snapshot built from later reads names them): ${hashList(write.partsMissing)}`)
-    }
-    if (write.partsRepaired > 0) source.warnings.push(`key set: ${write.partsRepaired} part(s) named by the manifest were missing from KV and have been rewritten`)
-    const now = clock()
-    status = {
-      lastSuccessAt: new Date(now).toISOString(),
-      lastError: null,
-      consecutiveFailures: 0,
-      // A superseded write changed nothing: the stored snapshot is the newer one.
-      snapshotId: write.superseded ? (previous?.snapshotId ?? null) : write.snapshotId,
-      counts: { ...source.counts, apiKeys: write.apiKeys, shards: write.shards, partsRepaired: write.partsRepaired },
-      ...(source.warnings.length > 0 ? { warnings: source.warnings } : {}),
-      durationMs: now - started,
-      writtenAt: new Date(now).toISOString(),
-    }
-  } catch (error) {
-    const now = clock()
-    status = {
-      lastSuccessAt: previous?.lastSuccessAt ?? null,
-      lastError: { at: new Date(now).toISOString(), message: error instanceof Error ? error.message : String(error) },
-      consecutiveFailures: (previous?.consecutiveFailures ?? 0) + 1,
-      snapshotId: previous?.snapshotId ?? null,
-      counts: previous?.counts ?? {},
-      ...(previous?.warnings ? { warnings: previous.warnings } : {}),
-      durationMs: now - started,
-      writtenAt: new Date(now).toISOString(),
-    }
-  }
-  const heartbeatMs = 1000 * (deps.statusHeartbeatSeconds ?? 3600)
-  const statusWritten = statusNeedsWrite(previous, status, heartbeatMs, clock())
-  if (statusWritten) await deps.kv.put(SYNC_STATUS_KEY, JSON.stringify(status))
-  return { ok: status.lastError === null, status, ...(write ? { write } : {}), statusWritten }
-}
-
-/** Part names (content hashes, never content) for a status message, five at most. */
-function hashList(hashes: readonly string[]): string {
-  return `${hashes.slice(0, 5).join(', ')}${hashes.length > 5 ? ', …' : ''}`
-}
-
-async function buildSnapshot(deps: SyncDependencies): Promise<{ snapshot: KeySetSource; counts: Record<string, number>; warnings: string[] }> {
-  const registry = new Registry(deps.kv)
-  const consumerRegistry = new ConsumerRegistry(deps.kv)
-  const [routes, consumers, credentials, issuers, legacySchedule] = await Promise.all([
-    registry.routes(),
-    consumerRegistry.allConsumers(),
-    consumerRegistry.allCredentials(),
-    new OidcRegistry(deps.kv).all(),
-    readLegacySchedule(deps.kv),
-  ])
-  const warnings: string[] = []
-  const iam = deps.apis ? await readIam(deps.apis, registry, routes) : undefined
-  if (!iam) warnings.push('IAM is not configured (no IAM_API_TOKEN): the key set holds routes, consumers and OIDC issuers only')
-  warnings.push(...(iam?.warnings ?? []))
-  const projects = iam?.projects ?? {}
-  for (const route of routes) {
-    const organizationId = route.target.organizationId ?? deps.apis?.organizationId
-    if (organizationId) projects[route.target.projectId] ??= organizationId
-  }
-
-  const unreadable = [...consumers.unreadable, ...credentials.unreadable, ...issuers.unreadable]
-  if (unreadable.length > 0) warnings.push(`${unreadable.length} registry value(s) unreadable and left out: ${unreadable.slice(0, 5).join(', ')}${unreadable.length > 5 ? ', …' : ''}`)
-  const consumersPart = buildConsumersPart(consumers.documents, credentials.documents, (deps.clock ?? Date.now)())
-  warnings.push(...consumersPart.warnings)
-  const oidc = await buildOidcPart(issuers.documents, {
-    ...(deps.jwksTimeoutMs === undefined ? {} : { timeoutMs: deps.jwksTimeoutMs }),
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+export function runSync(deps: SyncDependencies, request: { reason?: string; revokeAccessKeys?: string[] } = {}): Promise<SyncOutcome> {
+  return syncRun(inPlaceRunner, `in-place-${crypto.randomUUID()}`, { reason: request.reason ?? 'in-place', requestedAt: Date.now(), revokeAccessKeys: request.revokeAccessKeys }, {
+    sources: (meter) => ({ kv: meter.kv(deps.kv), owner: deps.owner, apis: deps.apis, fetch: deps.fetch ? meter.fetch(deps.fetch) : undefined }),
+    ...(deps.subrequestsPerStep !== undefined ? { subrequestsPerStep: deps.subrequestsPerStep } : {}),
+    ...(deps.statusHeartbeatSeconds !== undefined ? { statusHeartbeatSeconds: deps.statusHeartbeatSeconds } : {}),
+    ...(deps.jwksTimeoutMs !== undefined ? { jwksTimeoutMs: deps.jwksTimeoutMs } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
-    previous: () => currentOidcPart(deps.kv),
   })
-  warnings.push(...oidc.warnings)
-
-  return {
-    snapshot: {
-      routes,
-      projects,
-      resources: iam?.resources ?? {},
-      ...(iam ? { legacy: iam.legacy } : {}),
-      ...(legacySchedule ? { legacySchedule: legacySchedule.schedule } : {}),
-      ...(consumersPart.part ? { consumers: consumersPart.part } : {}),
-      ...(oidc.part ? { oidc: oidc.part } : {}),
-      apiKeys: iam?.apiKeys ?? {},
-    },
-    counts: { ...iam?.counts, routes: routes.length, ...consumersPart.counts, ...oidc.counts, registryUnreadable: unreadable.length },
-    warnings,
-  }
-}
-
-/** What IAM, the serverless API and the captured digests and keys contribute. */
-async function readIam(apis: NonNullable<SyncDependencies['apis']>, registry: Registry, routes: readonly Route[]) {
-  const org = apis.organizationId
-  const [apiKeys, applications, users, groups, policies] = await Promise.all([
-    apis.iam.listApiKeys(org),
-    apis.iam.listApplications(org),
-    apis.iam.listUsers(org),
-    apis.iam.listGroups(org),
-    apis.iam.listPolicies(org),
-  ])
-  const rules = new Map<string, IamRule[]>()
-  await inParallel(policies, 6, async (policy) => void rules.set(policy.id, await apis.iam.listRules(policy.id)))
-  const iam: IamSnapshot = { organizationId: org, apiKeys, applications, users, groups, policies, rules }
-
-  const resources: Record<string, Resource> = {}
-  const legacy: LegacyPart = { namespaces: {}, tokens: {} }
-  const projects: Record<string, string> = {}
-  const [captured, namespaceKeys] = await Promise.all([registry.capturedKeys(), registry.namespaceKeys()])
-  for (const product of PRODUCTS) {
-    const [namespaces, items] = await Promise.all([apis.serverless.listNamespaces(product, org), apis.serverless.listResources(product, org)])
-    const namespaceById = new Map(namespaces.map((ns) => [ns.id, ns]))
-    for (const ns of namespaces) {
-      projects[ns.project_id] = ns.organization_id
-      const pem = namespaceKeys.get(ns.id)?.publicKeyPem
-      legacy.namespaces[ns.id] = { kind: KIND[product], projectId: ns.project_id, ...(pem ? { publicKeyPem: pem } : {}) }
-    }
-    for (const item of items) {
-      const ns = namespaceById.get(item.namespace_id)
-      if (!ns) continue
-      resources[item.id] = {
-        kind: KIND[product],
-        name: item.name,
-        namespaceId: ns.id,
-        namespaceName: ns.name,
-        projectId: ns.project_id,
-        region: apis.serverless.region,
-        privacy: item.privacy === 'public' ? 'public' : 'private',
-      }
-    }
-    await inParallel(namespaces, 6, async (ns) => {
-      for (const token of await apis.serverless.listTokens(product, ns.id)) {
-        const resourceId = token.function_id ?? token.container_id ?? undefined
-        legacy.tokens[token.id] = { namespaceId: ns.id, ...(resourceId ? { resourceId } : {}), expiresAt: token.expires_at ?? null }
-      }
-    })
-  }
-
-  const compiled = compileApiKeys(iam, captured)
-  return {
-    projects,
-    resources,
-    legacy,
-    apiKeys: compiled.apiKeys,
-    warnings: compiled.warnings,
-    counts: {
-      iamApiKeys: apiKeys.length,
-      keysWithoutDigest: compiled.withoutDigest,
-      orphanedDigests: compiled.orphanedDigests,
-      applications: applications.length,
-      users: users.length,
-      groups: groups.length,
-      policies: policies.length,
-      routes: routes.length,
-      resources: Object.keys(resources).length,
-      legacyTokens: Object.keys(legacy.tokens).length,
-    },
-  }
 }

@@ -46,3 +46,47 @@ export function statusNeedsWrite(previous: SyncStatus | undefined, next: SyncSta
   if (JSON.stringify(previous.warnings ?? []) !== JSON.stringify(next.warnings ?? [])) return true
   return previous.lastSuccessAt === null || nowMs - Date.parse(previous.lastSuccessAt) >= heartbeatMs
 }
+
+/** How a run ended, as the sync reports it to the key-set owner, which records the status. */
+export interface RunReport {
+  ok: boolean
+  /** Why it failed (no credential material). */
+  error?: string | undefined
+  counts: Record<string, number>
+  warnings: string[]
+  /** The snapshot the run committed. */
+  snapshotId?: string | undefined
+  /** When the run started and ended (ms). */
+  startedAt: number
+  at: number
+}
+
+/**
+ * The status after a run: a success replaces the last error, a failure keeps the
+ * last success, its snapshot, counts and warnings, and counts the failures in a row.
+ */
+export function nextStatus(previous: SyncStatus | undefined, report: RunReport): SyncStatus {
+  const at = new Date(report.at).toISOString()
+  if (report.ok) {
+    return {
+      lastSuccessAt: at,
+      lastError: null,
+      consecutiveFailures: 0,
+      snapshotId: report.snapshotId ?? previous?.snapshotId ?? null,
+      counts: report.counts,
+      ...(report.warnings.length > 0 ? { warnings: report.warnings } : {}),
+      durationMs: report.at - report.startedAt,
+      writtenAt: at,
+    }
+  }
+  return {
+    lastSuccessAt: previous?.lastSuccessAt ?? null,
+    lastError: { at, message: report.error ?? 'the sync failed' },
+    consecutiveFailures: (previous?.consecutiveFailures ?? 0) + 1,
+    snapshotId: previous?.snapshotId ?? null,
+    counts: previous?.counts ?? {},
+    ...(previous?.warnings ? { warnings: previous.warnings } : {}),
+    durationMs: report.at - report.startedAt,
+    writtenAt: at,
+  }
+}

@@ -1,7 +1,7 @@
 import { ApiClient } from './api-client.js'
 import { IamApi } from './iam-api.js'
 import type { RegistryKv } from './registry.js'
-import { runSync, type SyncOutcome } from './run-sync.js'
+import { syncSnapshot, type SnapshotSyncOutcome } from './snapshot-sync.js'
 import { ServerlessApi } from './serverless-api.js'
 import type { KeySetKvWriter } from '../keyset/writer.js'
 
@@ -50,6 +50,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * API (when `iam` is given) and the registry in `kv`, builds the key set and writes
  * it (nothing when unchanged; the last good key set keeps serving on failure).
  * Until the first successful sync, `kvKeySet` answers 503 `keyset_unavailable`.
+ * It runs in one invocation (the whole key set in memory): right for a few thousand
+ * keys; the gateway Worker syncs larger sets as a Workflow (docs/scale.md).
  *
  * A failed sync is not thrown: the outcome says `ok: false` and
  * `status.lastError` names the call that failed (never a credential).
@@ -65,13 +67,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * } satisfies ExportedHandler<Bindings>
  * ```
  */
-export function syncKeySet(options: SyncKeySetOptions): Promise<SyncOutcome> {
+export function syncKeySet(options: SyncKeySetOptions): Promise<SnapshotSyncOutcome> {
   if (!options || typeof options !== 'object') throw new TypeError('syncKeySet: options are required')
   const { kv, iam } = options
   if (!kv || typeof kv.get !== 'function' || typeof kv.put !== 'function' || typeof kv.list !== 'function') {
     throw new TypeError('syncKeySet: options.kv must be a KV namespace (get, put, delete, list)')
   }
-  let apis: Parameters<typeof runSync>[0]['apis']
+  let apis: Parameters<typeof syncSnapshot>[0]['apis']
   if (iam !== undefined) {
     if (typeof iam.token !== 'string' || iam.token === '') throw new TypeError('syncKeySet: options.iam.token is required (an IAM API key secret)')
     if (typeof iam.organizationId !== 'string' || !UUID.test(iam.organizationId)) throw new TypeError('syncKeySet: options.iam.organizationId must be an organisation id (UUID)')
@@ -84,7 +86,7 @@ export function syncKeySet(options: SyncKeySetOptions): Promise<SyncOutcome> {
     })
     apis = { iam: new IamApi(client), serverless: new ServerlessApi(client, iam.region ?? 'fr-par'), organizationId: iam.organizationId }
   }
-  return runSync({
+  return syncSnapshot({
     kv,
     ...(apis ? { apis } : {}),
     ...(options.jwksTimeoutMs === undefined ? {} : { jwksTimeoutMs: options.jwksTimeoutMs }),

@@ -209,7 +209,8 @@ describe('path ids', () => {
 })
 
 describe('the audit log', () => {
-  it('writes one line per change: who (never the secret), what, which, and the request id', async () => {
+  // Each change starts a sync run (a Workflow) that the next step waits for: slower than one in-process sync.
+  it('writes one line per change: who (never the secret), what, which, and the request id', { timeout: 30_000 }, async () => {
     const { publicKey } = await generateKeyPair('RS256', { modulusLength: 2048 })
     const namespacePem = pkcs1PublicPem(await exportJWK(publicKey))
     await new Registry(env.KEYSET).captureKey('SCW00000000000000001', { digest: 'a'.repeat(64), capturedAt: new Date().toISOString(), via: 'register' })

@@ -13,7 +13,7 @@ import { IamApi } from '../../src/sync/iam-api.js'
 import { Registry, registryKeys } from '../../src/sync/registry.js'
 import { runSync } from '../../src/sync/run-sync.js'
 import { ServerlessApi } from '../../src/sync/serverless-api.js'
-import { clearKv } from '../support/admin-api.js'
+import { clearKv, owner } from '../support/admin-api.js'
 import { newMarker, originSaw } from '../support/origin.js'
 import { audited } from '../support/audited.js'
 
@@ -56,7 +56,7 @@ function admin() {
         serverless,
         organizationId: org,
         iamAs: (secret: string) => new IamApi(client(secret)),
-        sync: () => runSync({ kv: env.KEYSET, apis: { iam, serverless, organizationId: org } }),
+        sync: () => runSync({ kv: env.KEYSET, owner: owner(), apis: { iam, serverless, organizationId: org } }),
         allowInsecureLoopbackOrigins: true,
       }),
       { auth },

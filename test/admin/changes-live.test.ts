@@ -13,7 +13,7 @@ import { KvKeySetStore } from '../../src/keyset/kv-store.js'
 import type { Route } from '../../src/keyset/schema.js'
 import { Registry } from '../../src/sync/registry.js'
 import { runSync } from '../../src/sync/run-sync.js'
-import { ADMIN_PATH, admin, adminJson, clearKv, settled } from '../support/admin-api.js'
+import { ADMIN_PATH, admin, adminJson, clearKv, owner, settled } from '../support/admin-api.js'
 import { PROJECT } from '../support/fixtures.js'
 import { newMarker, originSaw, type OriginEcho } from '../support/origin.js'
 import { workerWithVars } from '../support/worker-with-vars.js'
@@ -75,8 +75,11 @@ describe('through the Worker', () => {
   })
 
   it('answers a change whose sync fails with its success status and X-Edgegw-Sync: failed; the change is saved', async () => {
-    // IAM configured but unreachable (a closed port): every sync fails; the registry write stands.
-    const vars = { IAM_API_TOKEN: crypto.randomUUID(), SCW_ORGANIZATION_ID: crypto.randomUUID(), IAM_API_URL: env.CLOSED_ORIGIN_URL, IAM_API_ATTEMPTS: '1', IAM_API_TIMEOUT_MS: '500' }
+    // The sync runs as a Workflow with the Worker's own bindings: here the Workflows service
+    // refuses to start a run (the one part replaced: a Workflow binding whose create fails).
+    // The sync fails; the registry write stands.
+    const unavailable = { create: () => Promise.reject(new Error('Workflows unavailable')), get: () => Promise.reject(new Error('Workflows unavailable')) }
+    const vars = { SYNC_WORKFLOW: unavailable } as unknown as Record<string, string>
     const res = await workerWithVars(vars, `https://gw.example${ADMIN_PATH}/routes`, {
       method: 'PUT',
       headers: { 'x-auth-token': env.ADMIN_TOKEN!, 'content-type': 'application/json' },
@@ -107,7 +110,7 @@ describe('keySetChanged', () => {
     await new Registry(env.KEYSET).saveRoutes([consumersRoute, { ...consumersRoute, id: 'background', paths: ['/background'] }] as Route[])
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
-    const { res, ctx } = await change({ sync: async () => (await gate, runSync({ kv: env.KEYSET })), keySet: store, changeSyncWaitMs: 20 })
+    const { res, ctx } = await change({ sync: async () => (await gate, runSync({ kv: env.KEYSET, owner: owner() })), keySet: store, changeSyncWaitMs: 20 })
     expect(res.status).toBe(201)
     expect(res.headers.get(SYNC_HEADER)).toBe('pending')
     expect(await res.json()).toEqual({ sync: 'pending' })
@@ -117,7 +120,7 @@ describe('keySetChanged', () => {
     const next = await store.current({ waitUntil: () => undefined })
     expect(next.routes.map((route) => route.id)).toEqual(['consumers', 'background'])
     await new Registry(env.KEYSET).saveRoutes([consumersRoute] as Route[])
-    await runSync({ kv: env.KEYSET })
+    await runSync({ kv: env.KEYSET, owner: owner() })
   })
 
   it('answers failed, and never throws, when the sync rejects', async () => {

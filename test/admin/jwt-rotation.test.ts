@@ -6,7 +6,7 @@ import { KvKeySetStore } from '../../src/keyset/kv-store.js'
 import { openSecret } from '../../src/keyset/secret-box.js'
 import { registryKeys } from '../../src/sync/registry.js'
 import { runSync } from '../../src/sync/run-sync.js'
-import { adminJson, clearKv, settled } from '../support/admin-api.js'
+import { adminJson, clearKv, owner, settled } from '../support/admin-api.js'
 import { PROJECT } from '../support/fixtures.js'
 import { keyPairFor } from '../support/jwt-keys.js'
 import { newMarker, originSaw } from '../support/origin.js'
@@ -29,7 +29,7 @@ beforeEach(async () => {
 /** Waits for the background syncs, then syncs once more (optionally on another clock). */
 async function synced(clock?: () => number): Promise<void> {
   await settled()
-  const outcome = await runSync({ kv: env.KEYSET, ...(clock ? { clock } : {}) })
+  const outcome = await runSync({ kv: env.KEYSET, owner: owner(), ...(clock ? { clock } : {}) })
   expect(outcome.ok).toBe(true)
 }
 

@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import worker from '../../src/worker.js'
-import type { GatewayEnv } from '../../src/settings.js'
+import type { WorkerEnv as GatewayEnv } from '../../src/worker.js'
 import { secrets, seedKeySet } from '../support/fixtures.js'
 import { newMarker, originSaw } from '../support/origin.js'
 

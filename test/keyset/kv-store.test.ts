@@ -196,12 +196,32 @@ describe('KvKeySetStore', () => {
     if (neighbour) expect((await view.findApiKey(neighbour))?.accessKey).toMatch(/^SCW/)
   })
 
+  it('holds at most its shard budget, however many shards it has read: an evicted shard is read again from KV', async () => {
+    const source = await testKeySet()
+    const template = Object.values(source.apiKeys)[0]!
+    // One key in each of 16 shards (prefix length 1): digest i…i.
+    const digests = [...'0123456789abcdef'].map((hex) => hex.repeat(64))
+    const apiKeys = Object.fromEntries(digests.map((digest, i) => [digest, { ...template, accessKey: `SCW${String(i).padStart(17, '0')}` }]))
+    await writeKeySet(env.KEYSET, { ...source, apiKeys }, { source: 'fixture' })
+    const store = new KvKeySetStore(kv, { clock, shardCache: { maxEntries: 4 } })
+    const view = await store.current(backgroundContext())
+    for (const digest of digests) expect((await view.findApiKey(digest))?.accessKey).toMatch(/^SCW/)
+    kv.reset()
+    // The last four are held; the first was evicted long ago.
+    for (const digest of digests.slice(-4)) await view.findApiKey(digest)
+    expect(kv.gets).toEqual([])
+    await view.findApiKey(digests[0]!)
+    expect(kv.gets).toEqual([expect.stringContaining('/part/')])
+  })
+
   it.each([
     [{ manifestCacheTtlSeconds: 10 }, /Workers KV minimum cacheTtl/],
     [{ partCacheTtlSeconds: 29 }, /Workers KV minimum cacheTtl/],
     [{ memoryTtlSeconds: 0 }, /memoryTtlSeconds/],
     [{ memoryTtlSeconds: 60, maxStalenessSeconds: 30 }, /maxStalenessSeconds/],
     [{ maxCachedParts: -1 }, /maxCachedParts/],
+    [{ shardCache: { maxBytes: 0 } }, /maxBytes/],
+    [{ shardCache: { maxEntries: Number.NaN } }, /maxEntries/],
   ])('refuses options %o', (options, message) => {
     expect(() => new KvKeySetStore(kv, options)).toThrow(TypeError)
     expect(() => new KvKeySetStore(kv, options)).toThrow(message)

@@ -9,8 +9,9 @@ import { startTestStack, through, type TestStack } from './support.js'
 let t: TestStack
 
 beforeAll(async () => {
-  // Short API timeouts: a hung IAM then costs ~2 × 1.5 s, not the production 4 × 10 s.
-  t = await startTestStack({ iamApi: { timeoutMs: 1500, attempts: 2 } })
+  // Short API timeouts: a hung IAM then costs ~2 × 1.5 s, not the production 4 × 10 s; and
+  // the failing step of the sync Workflow is retried once after 1 s (production: 5 times from 2 s).
+  t = await startTestStack({ iamApi: { timeoutMs: 1500, attempts: 2 }, syncStepRetries: { limit: 1, delaySeconds: 1 } })
 })
 afterEach(async () => {
   await t?.emulator.call('POST', '/emulator/faults', { mode: 'none' })

@@ -1,4 +1,6 @@
+import { runInDurableObject } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
+import { ownerStub } from '../../src/sync/owner-client.js'
 
 /** Where the admin API lives. */
 export const ADMIN_PATH = '/__edgegw/admin/v1'
@@ -19,14 +21,37 @@ export async function adminJson<T = any>(method: string, path: string, body?: un
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers, text }
 }
 
-/** Deletes every key of the test KV namespace. */
+/** The key-set owner of the test Worker. */
+export const owner = () => ownerStub(env.KEYSET_WRITER)
+
+/**
+ * Deletes every key of the test KV namespace, once no sync run is left (admin changes
+ * start runs in the background; a lease a test took by hand is not waited for past
+ * a few seconds), and everything the key-set owner holds.
+ */
 export async function clearKv(): Promise<void> {
+  await syncsDone(3_000).catch(() => undefined)
   let cursor: string | undefined
   do {
     const page = await env.KEYSET.list(cursor ? { cursor } : {})
     await Promise.all(page.keys.map(({ name }) => env.KEYSET.delete(name)))
     cursor = page.list_complete ? undefined : page.cursor
   } while (cursor)
+  await runInDurableObject(env.KEYSET_WRITER.get(env.KEYSET_WRITER.idFromName('keyset/v1')), async (_instance, state) => {
+    await state.storage.deleteAlarm()
+    await state.storage.deleteAll()
+  })
+}
+
+/** Waits until no sync run holds or waits for the key-set writer lease. */
+export async function syncsDone(timeoutMs = 20_000): Promise<void> {
+  const started = Date.now()
+  for (;;) {
+    const state = await owner().inspect()
+    if (!state.lease && !state.queued) return
+    if (Date.now() - started > timeoutMs) throw new Error(`sync runs still going after ${timeoutMs} ms (lease: ${state.lease?.runId ?? 'none'})`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
 }
 
 /** Every key of the test KV namespace with its value and metadata, as text: what an attacker reading KV would see. */
@@ -49,6 +74,7 @@ export async function everythingInKv(): Promise<{ key: string; value: string; me
  * set must not race the last of them.
  */
 export async function settled(quietMs = 150, timeoutMs = 5000): Promise<void> {
+  await syncsDone()
   const started = Date.now()
   let last = await env.KEYSET.get('keyset/v1/manifest', { type: 'text' })
   let since = Date.now()

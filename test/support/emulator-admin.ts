@@ -7,6 +7,7 @@ import { ApiClient } from '../../src/sync/api-client.js'
 import { IamApi } from '../../src/sync/iam-api.js'
 import { Registry } from '../../src/sync/registry.js'
 import { runSync } from '../../src/sync/run-sync.js'
+import { ownerStub } from '../../src/sync/owner-client.js'
 import { ServerlessApi } from '../../src/sync/serverless-api.js'
 
 /** The bootstrap token of {@link emulatorAdmin}'s admin API. */
@@ -52,7 +53,7 @@ export function emulatorAdmin(org: string, extra: Partial<AdminDependencies> = {
             serverless,
             organizationId: org,
             iamAs: (secret: string) => new IamApi(client(secret)),
-            sync: () => runSync({ kv: env.KEYSET, apis: { iam, serverless, organizationId: org } }),
+            sync: (request) => runSync({ kv: env.KEYSET, owner: ownerStub(env.KEYSET_WRITER), apis: { iam, serverless, organizationId: org } }, request),
             allowInsecureLoopbackOrigins: true,
           },
           Object.getOwnPropertyDescriptors(extra),

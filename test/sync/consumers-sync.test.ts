@@ -8,7 +8,7 @@ import { registryKeys, type RegistryKv } from '../../src/sync/registry.js'
 import { KV_METADATA_MAX_BYTES, NOT_INLINE } from '../../src/sync/registry-documents.js'
 import { runSync } from '../../src/sync/run-sync.js'
 import type { ServerlessApi } from '../../src/sync/serverless-api.js'
-import { clearKv, freshView } from '../support/admin-api.js'
+import { clearKv, freshView, owner } from '../support/admin-api.js'
 import { ORG } from '../support/fixtures.js'
 import { RSA_4096_SPKI_PEM, keyPairFor } from '../support/jwt-keys.js'
 
@@ -53,9 +53,9 @@ describe('the consumers part', () => {
     const pair = await keyPairFor('ES256')
     const es = await registry().createCredential({ id: crypto.randomUUID(), consumerId: bob.id, key: 'bob-es', algorithm: 'ES256', publicKeyPem: pair.spki.trim(), createdAt: T0 })
 
-    const outcome = await runSync({ kv: env.KEYSET })
+    const outcome = await runSync({ kv: env.KEYSET, owner: owner() })
     expect(outcome.ok).toBe(true)
-    expect(outcome.status.counts).toMatchObject({ consumers: 2, jwtCredentials: 2, orphanedCredentials: 0, duplicateConsumers: 0, duplicateCredentialKeys: 0 })
+    expect(outcome.status!.counts).toMatchObject({ consumers: 2, jwtCredentials: 2, orphanedCredentials: 0, duplicateConsumers: 0, duplicateCredentialKeys: 0 })
     const part = await (await freshView()).consumers()
     expect(part).toEqual({
       consumers: {
@@ -70,7 +70,7 @@ describe('the consumers part', () => {
   })
 
   it('has no consumers part when there is no consumer', async () => {
-    await runSync({ kv: env.KEYSET })
+    await runSync({ kv: env.KEYSET, owner: owner() })
     expect((await readManifest(env.KEYSET))!.consumers).toBeUndefined()
     expect(await (await freshView()).consumers()).toBeUndefined()
   })
@@ -80,8 +80,8 @@ describe('the consumers part', () => {
     await registry().createCredential(await hmacCredential(alice.id, 'kept'))
     // A delete that stopped after the consumer document (never the order the registry uses, but KV may lose a write).
     await registry().createCredential(await hmacCredential(crypto.randomUUID(), 'orphan'))
-    const outcome = await runSync({ kv: env.KEYSET })
-    expect(outcome.status.counts).toMatchObject({ jwtCredentials: 1, orphanedCredentials: 1 })
+    const outcome = await runSync({ kv: env.KEYSET, owner: owner() })
+    expect(outcome.status!.counts).toMatchObject({ jwtCredentials: 1, orphanedCredentials: 1 })
     expect(Object.keys((await (await freshView()).consumers())!.credentials)).toEqual(['kept'])
   })
 
@@ -90,14 +90,14 @@ describe('the consumers part', () => {
     const now = Date.parse('2026-06-08T12:00:00.000Z')
     await registry().createCredential(await hmacCredential(alice.id, 'expired', { expiresAt: '2026-06-08T11:59:59.999Z' }))
     const overlapping = await registry().createCredential(await hmacCredential(alice.id, 'overlapping', { expiresAt: '2026-06-08T12:00:00.001Z' }))
-    const outcome = await runSync({ kv: env.KEYSET, clock: () => now })
-    expect(outcome.status.counts).toMatchObject({ jwtCredentials: 1, expiredCredentials: 1 })
+    const outcome = await runSync({ kv: env.KEYSET, owner: owner(), clock: () => now })
+    expect(outcome.status!.counts).toMatchObject({ jwtCredentials: 1, expiredCredentials: 1 })
     const part = (await (await freshView()).consumers())!
     expect(part.credentials).toEqual({ overlapping: { id: overlapping.id, consumerId: alice.id, key: 'overlapping', algorithm: 'HS256', secret: overlapping.secret } })
 
     // The next sync after its expiry drops the second one too.
-    const later = await runSync({ kv: env.KEYSET, clock: () => now + 1000 })
-    expect(later.status.counts).toMatchObject({ jwtCredentials: 0, expiredCredentials: 2 })
+    const later = await runSync({ kv: env.KEYSET, owner: owner(), clock: () => now + 1000 })
+    expect(later.status!.counts).toMatchObject({ jwtCredentials: 0, expiredCredentials: 2 })
   })
 
   it('settles racing creations the same way every time: the oldest consumer and credential win', async () => {
@@ -112,9 +112,9 @@ describe('the consumers part', () => {
     await putDocument(env.KEYSET, registryKeys.jwtCredential(older.id, second.id), second)
     await putDocument(env.KEYSET, registryKeys.jwtCredential(older.id, first.id), first)
 
-    const outcome = await runSync({ kv: env.KEYSET })
-    expect(outcome.status.counts).toMatchObject({ consumers: 1, duplicateConsumers: 1, jwtCredentials: 1, duplicateCredentialKeys: 1 })
-    expect(outcome.status.warnings).toEqual(expect.arrayContaining([expect.stringContaining('share a username'), expect.stringContaining('share a key')]))
+    const outcome = await runSync({ kv: env.KEYSET, owner: owner() })
+    expect(outcome.status!.counts).toMatchObject({ consumers: 1, duplicateConsumers: 1, jwtCredentials: 1, duplicateCredentialKeys: 1 })
+    expect(outcome.status!.warnings).toEqual(expect.arrayContaining([expect.stringContaining('share a username'), expect.stringContaining('share a key')]))
     const part = (await (await freshView()).consumers())!
     expect(Object.keys(part.consumers)).toEqual([older.id])
     expect(part.credentials['same-key']!.id).toBe(first.id)
@@ -124,10 +124,10 @@ describe('the consumers part', () => {
     await registry().createConsumer(consumer('alice'))
     const broken = registryKeys.consumer(crypto.randomUUID())
     await env.KEYSET.put(broken, '{"id": "not a consumer"')
-    const outcome = await runSync({ kv: env.KEYSET })
+    const outcome = await runSync({ kv: env.KEYSET, owner: owner() })
     expect(outcome.ok).toBe(true)
-    expect(outcome.status.counts).toMatchObject({ consumers: 1, registryUnreadable: 1 })
-    expect(outcome.status.warnings).toContainEqual(expect.stringContaining(broken))
+    expect(outcome.status!.counts).toMatchObject({ consumers: 1, registryUnreadable: 1 })
+    expect(outcome.status!.warnings).toContainEqual(expect.stringContaining(broken))
   })
 })
 
@@ -171,19 +171,19 @@ describe('reading the registry', () => {
     const all = await new ConsumerRegistry(kv).allConsumers()
     expect(all.documents.map((c) => c.username).sort()).toEqual(['many-groups', 'small'])
     expect(kv.gets).toEqual([registryKeys.consumer(large.id)])
-    const outcome = await runSync({ kv: env.KEYSET })
+    const outcome = await runSync({ kv: env.KEYSET, owner: owner() })
     expect((await (await freshView()).consumers())!.consumers[large.id]!.groups).toHaveLength(100)
-    expect(outcome.status.counts.consumers).toBe(2)
+    expect(outcome.status!.counts.consumers).toBe(2)
   })
 })
 
 describe('with and without IAM', () => {
   it('without IAM: a key set of routes, consumers and OIDC issuers only, and a warning that says so', async () => {
     await registry().createConsumer(consumer('alice'))
-    const outcome = await runSync({ kv: env.KEYSET })
+    const outcome = await runSync({ kv: env.KEYSET, owner: owner() })
     expect(outcome.ok).toBe(true)
-    expect(outcome.status.warnings).toContainEqual(expect.stringContaining('IAM is not configured'))
-    expect(outcome.status.counts.iamApiKeys).toBeUndefined()
+    expect(outcome.status!.warnings).toContainEqual(expect.stringContaining('IAM is not configured'))
+    expect(outcome.status!.counts.iamApiKeys).toBeUndefined()
     const manifest = (await readManifest(env.KEYSET))!
     expect(manifest).toMatchObject({ source: 'sync', apiKeys: { count: 0, shards: {} } })
     expect(manifest.legacy).toBeUndefined()
@@ -193,30 +193,27 @@ describe('with and without IAM', () => {
     const empty = async () => []
     let failing = false
     const iam = {
-      listApiKeys: async () => {
-        if (failing) throw new Error('GET /iam/v1alpha1/api-keys: HTTP 500')
-        return []
+      attempts: 1,
+      listPage: async (list: string) => {
+        if (failing && list === 'api-keys') throw new Error('GET /iam/v1alpha1/api-keys: HTTP 500')
+        return { items: [], total: 0, last: true }
       },
-      listApplications: empty,
-      listUsers: empty,
-      listGroups: empty,
-      listPolicies: empty,
-      listRules: empty,
+      rulesPage: async () => ({ items: [], total: 0, last: true }),
     } as unknown as IamApi
     const serverless = { listNamespaces: empty, listResources: empty, listTokens: empty } as unknown as ServerlessApi
     const apis = { iam, serverless, organizationId: ORG }
     await registry().createConsumer(consumer('alice'))
-    const ok = await runSync({ kv: env.KEYSET, apis })
+    const ok = await runSync({ kv: env.KEYSET, owner: owner(), apis })
     expect(ok.ok).toBe(true)
-    expect(ok.status.warnings).toBeUndefined()
-    expect(ok.status.counts).toMatchObject({ iamApiKeys: 0, consumers: 1 })
+    expect(ok.status!.warnings).toBeUndefined()
+    expect(ok.status!.counts).toMatchObject({ iamApiKeys: 0, consumers: 1 })
     expect((await readManifest(env.KEYSET))!.legacy).toBeDefined()
 
     await registry().createConsumer(consumer('bob'))
     failing = true
-    const failed = await runSync({ kv: env.KEYSET, apis })
+    const failed = await runSync({ kv: env.KEYSET, owner: owner(), apis })
     expect(failed.ok).toBe(false)
-    expect(failed.status.lastError?.message).toContain('HTTP 500')
+    expect(failed.status!.lastError?.message).toContain('HTTP 500')
     expect(Object.values((await (await freshView()).consumers())!.consumers).map((c) => c.username)).toEqual(['alice'])
   })
 })

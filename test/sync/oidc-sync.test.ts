@@ -5,7 +5,7 @@ import { readManifest } from '../../src/keyset/writer.js'
 import { kvKeys } from '../../src/keyset/kv-keys.js'
 import { OidcRegistry } from '../../src/sync/oidc-registry.js'
 import { runSync } from '../../src/sync/run-sync.js'
-import { clearKv, freshView } from '../support/admin-api.js'
+import { clearKv, freshView, owner } from '../support/admin-api.js'
 import { keyPairFor } from '../support/jwt-keys.js'
 
 let rsa: JWK
@@ -49,7 +49,7 @@ async function register(id = 'corp', algorithms: ('RS256' | 'ES256' | 'ES384' | 
   await new OidcRegistry(env.KEYSET).save({ id, issuer: `https://${id}.example/`, audiences: ['gw'], jwksUri: uri, algorithms, createdAt: at, updatedAt: at })
 }
 
-const sync = () => runSync({ kv: env.KEYSET, clock, jwksTimeoutMs: 400 })
+const sync = () => runSync({ kv: env.KEYSET, owner: owner(), clock, jwksTimeoutMs: 400 })
 
 async function oidcPartText(): Promise<string> {
   const manifest = await readManifest(env.KEYSET)
@@ -62,7 +62,7 @@ describe('the oidc part', () => {
     await register()
     const outcome = await sync()
     expect(outcome.ok).toBe(true)
-    expect(outcome.status.counts).toMatchObject({ oidcIssuers: 1, oidcKeys: 3, oidcKeysDropped: 0, oidcPrivateKeysDropped: 0, oidcJwksFailures: 0 })
+    expect(outcome.status!.counts).toMatchObject({ oidcIssuers: 1, oidcKeys: 3, oidcKeysDropped: 0, oidcPrivateKeysDropped: 0, oidcJwksFailures: 0 })
     const oidc = (await (await freshView()).oidc())!
     expect(oidc.issuers.corp).toEqual({
       id: 'corp',
@@ -84,8 +84,8 @@ describe('the oidc part', () => {
     await serve({ jwks: { keys: [{ ...rsaPrivate, kid: 'leaked-rsa' }, { ...oct, kid: 'leaked-hmac' }, { ...ec256, d: 'AAAA', kid: 'leaked-ec' }, { ...rsa, kid: 'good' }] } })
     await register()
     const outcome = await sync()
-    expect(outcome.status.counts).toMatchObject({ oidcKeys: 1, oidcPrivateKeysDropped: 3, oidcKeysDropped: 0 })
-    expect(outcome.status.warnings).toContainEqual('oidc issuer corp: 3 key(s) in the JWKS carry private members and were dropped')
+    expect(outcome.status!.counts).toMatchObject({ oidcKeys: 1, oidcPrivateKeysDropped: 3, oidcKeysDropped: 0 })
+    expect(outcome.status!.warnings).toContainEqual('oidc issuer corp: 3 key(s) in the JWKS carry private members and were dropped')
     expect((await (await freshView()).oidc())!.issuers.corp!.keys.map((k) => k.kid)).toEqual(['good'])
     const stored = await oidcPartText()
     for (const member of ['"d"', '"p"', '"q"', '"dp"', '"dq"', '"qi"', '"k"']) expect(stored).not.toContain(member)
@@ -111,7 +111,7 @@ describe('the oidc part', () => {
     await serve({ jwks: { keys: [{ ...rsa, kid: 'keep' }, jwk] } })
     await register()
     const outcome = await sync()
-    expect(outcome.status.counts).toMatchObject({ oidcKeys: 1, oidcKeysDropped: 1, oidcPrivateKeysDropped: 0 })
+    expect(outcome.status!.counts).toMatchObject({ oidcKeys: 1, oidcKeysDropped: 1, oidcPrivateKeysDropped: 0 })
     expect((await (await freshView()).oidc())!.issuers.corp!.keys).toEqual([{ kty: 'RSA', kid: 'keep', n: rsa.n, e: rsa.e }])
   })
 
@@ -136,7 +136,7 @@ describe('the oidc part', () => {
     now += 300_000
     const rotated = await sync()
     expect(rotated.write?.changed).toBe(true)
-    expect(rotated.status.snapshotId).not.toBe(first.status.snapshotId)
+    expect(rotated.status!.snapshotId).not.toBe(first.status!.snapshotId)
     const issuer = (await (await freshView()).oidc())!.issuers.corp!
     expect(issuer.keys.map((k) => k.kid)).toEqual(['r1', 'e2'])
     expect(issuer.fetchedAt).toBe('2026-06-01T12:10:00.000Z')
@@ -164,16 +164,16 @@ describe('a JWKS that cannot be fetched', () => {
     await register('other', ['ES256'], `${jwksUri}-other`)
     await serve({ jwks: { keys: [{ ...ec256, kid: 'o1' }] } }, `${jwksUri}-other`)
     const good = await sync()
-    expect(good.status.counts.oidcKeys).toBe(2)
+    expect(good.status!.counts.oidcKeys).toBe(2)
 
     await serve(failure)
     now += 300_000
     const outcome = await sync()
     expect(outcome.ok).toBe(true)
-    expect(outcome.status.lastError).toBeNull()
-    expect(outcome.status.counts).toMatchObject({ oidcJwksFailures: 1, oidcKeys: 2 })
-    expect(outcome.status.warnings).toHaveLength(2) // the failure, and IAM not configured
-    const warning = outcome.status.warnings!.find((w) => w.startsWith('oidc issuer corp'))!
+    expect(outcome.status!.lastError).toBeNull()
+    expect(outcome.status!.counts).toMatchObject({ oidcJwksFailures: 1, oidcKeys: 2 })
+    expect(outcome.status!.warnings).toHaveLength(2) // the failure, and IAM not configured
+    const warning = outcome.status!.warnings!.find((w) => w.startsWith('oidc issuer corp'))!
     expect(warning).toContain(reason)
     expect(warning).toContain('kept 1 key(s) fetched 2026-06-01T12:00:00.000Z')
     // The same keys, the same fetchedAt: the snapshot did not change.
@@ -183,7 +183,7 @@ describe('a JWKS that cannot be fetched', () => {
     expect(oidc.issuers.other!.keys.map((k) => k.kid)).toEqual(['o1'])
     // The status records the warning.
     const status = JSON.parse((await env.KEYSET.get('sync/v1/status'))!)
-    expect(status.warnings).toEqual(outcome.status.warnings)
+    expect(status.warnings).toEqual(outcome.status!.warnings)
   })
 
   it('leaves an issuer without keys (fetchedAt null) when it never had any', async () => {
@@ -191,8 +191,8 @@ describe('a JWKS that cannot be fetched', () => {
     await register()
     const outcome = await sync()
     expect(outcome.ok).toBe(true)
-    expect(outcome.status.counts).toMatchObject({ oidcIssuers: 1, oidcKeys: 0, oidcJwksFailures: 1 })
-    expect(outcome.status.warnings).toContainEqual(expect.stringContaining('no previous keys to keep'))
+    expect(outcome.status!.counts).toMatchObject({ oidcIssuers: 1, oidcKeys: 0, oidcJwksFailures: 1 })
+    expect(outcome.status!.warnings).toContainEqual(expect.stringContaining('no previous keys to keep'))
     expect((await (await freshView()).oidc())!.issuers.corp).toMatchObject({ keys: [], fetchedAt: null })
   })
 
@@ -202,7 +202,7 @@ describe('a JWKS that cannot be fetched', () => {
     await sync()
     await register('corp', ['RS256', 'ES256'], `${jwksUri}-moved`)
     const outcome = await sync()
-    expect(outcome.status.counts.oidcJwksFailures).toBe(1)
+    expect(outcome.status!.counts.oidcJwksFailures).toBe(1)
     expect((await (await freshView()).oidc())!.issuers.corp).toMatchObject({ jwksUri: `${jwksUri}-moved`, keys: [], fetchedAt: null })
   })
 
@@ -211,11 +211,11 @@ describe('a JWKS that cannot be fetched', () => {
     await register()
     await sync()
     await serve({ fail: 'status', status: 500 })
-    expect((await sync()).status.counts.oidcJwksFailures).toBe(1)
+    expect((await sync()).status!.counts.oidcJwksFailures).toBe(1)
     await serve({ jwks: { keys: [{ ...rsa, kid: 'r1' }] } })
     const recovered = await sync()
-    expect(recovered.status.counts.oidcJwksFailures).toBe(0)
-    expect(recovered.status.warnings?.some((w) => w.startsWith('oidc issuer'))).toBe(false)
+    expect(recovered.status!.counts.oidcJwksFailures).toBe(0)
+    expect(recovered.status!.warnings?.some((w) => w.startsWith('oidc issuer'))).toBe(false)
     expect(recovered.statusWritten).toBe(true)
   })
 })
