@@ -18,8 +18,7 @@ import type { CaptureEntry, IamKeyEntry } from './owner/records.js'
 import { migrate, readMeta } from './owner/schema.js'
 import { buildShards, planShards, putPart, type BuildResult, type OwnerKv, type ShardPlan } from './owner/shards.js'
 
-/** The name of the one owner instance (per key-set schema generation). */
-export const KEYSET_OWNER_NAME = 'keyset/v1'
+export { KEYSET_OWNER_NAME } from './owner/schema.js'
 
 /** The bindings the owner uses. */
 export interface ManifestOwnerEnv {

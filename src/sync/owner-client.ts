@@ -3,7 +3,8 @@
  * counted as a subrequest of the step that makes it (and the owner's own KV
  * operations counted beside it).
  */
-import { KEYSET_OWNER_NAME, type ManifestOwner } from '../keyset/manifest-owner.js'
+import type { ManifestOwner } from '../keyset/manifest-owner.js'
+import { KEYSET_OWNER_NAME } from '../keyset/owner/schema.js'
 import type { SubrequestMeter } from './subrequests.js'
 
 /** The owner's calls the sync makes. */

@@ -79,3 +79,10 @@ export function allPrefixes(length: number): string[] {
 export function prefixLengthFor(count: number, maxKeysPerShard = 512): number {
   return count <= 16 * maxKeysPerShard ? 1 : count <= 256 * maxKeysPerShard ? 2 : 3
 }
+
+/**
+ * The name of the one owner instance (per key-set schema generation). Here rather than in
+ * manifest-owner.ts so that the sync's client (and what imports it in Node) need not load
+ * `cloudflare:workers`.
+ */
+export const KEYSET_OWNER_NAME = 'keyset/v1'
