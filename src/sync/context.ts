@@ -4,7 +4,7 @@
  * JWT credentials, OIDC issuers with their JWKS. Org-sized, read whole in one sync
  * step from the gateway's registry, the serverless API and the issuers.
  */
-import type { LegacyPart, Resource } from '../keyset/schema.js'
+import type { KeySetSource, LegacyPart, Resource } from '../keyset/schema.js'
 import { partTexts, type KeySetKvWriter, type PartTexts } from '../keyset/writer.js'
 import { inParallel } from '../util/in-parallel.js'
 import { ConsumerRegistry } from './consumer-registry.js'
@@ -37,12 +37,29 @@ export interface Context {
 const PRODUCTS: readonly ServerlessProduct[] = ['functions', 'containers']
 const KIND: Record<ServerlessProduct, Resource['kind']> = { functions: 'function', containers: 'container' }
 
+/** The context before it is written: the key set's source without its API keys. */
+export interface ContextSource {
+  source: Omit<KeySetSource, 'apiKeys'>
+  counts: Record<string, number>
+  warnings: string[]
+}
+
 /**
  * Reads the context. A JWKS that cannot be fetched is a warning (the issuer keeps
  * its previous keys); a registry value that does not parse is left out with a warning.
  * @throws {ApiCallError} when the serverless API fails; {@link TypeError} when the routes do not fit the schema.
  */
 export async function readContext(sources: ContextSources): Promise<Context> {
+  const { source, counts, warnings } = await readContextSource(sources)
+  return { texts: partTexts(source), counts, warnings }
+}
+
+/**
+ * Reads the context as a key-set source (what {@link readContext} turns into part texts,
+ * and what the one-invocation sync, src/sync/snapshot-sync.ts, adds its API keys to).
+ * @throws as {@link readContext}.
+ */
+export async function readContextSource(sources: ContextSources): Promise<ContextSource> {
   const registry = new Registry(sources.kv)
   const consumerRegistry = new ConsumerRegistry(sources.kv)
   const [routes, consumers, credentials, issuers, legacySchedule] = await Promise.all([
@@ -70,17 +87,16 @@ export async function readContext(sources: ContextSources): Promise<Context> {
     previous: () => currentOidcPart(sources.kv),
   })
   warnings.push(...oidc.warnings)
-  const texts = partTexts({
-    routes,
-    projects,
-    resources: serverless?.resources ?? {},
-    ...(serverless ? { legacy: serverless.legacy } : {}),
-    ...(legacySchedule ? { legacySchedule: legacySchedule.schedule } : {}),
-    ...(consumersPart.part ? { consumers: consumersPart.part } : {}),
-    ...(oidc.part ? { oidc: oidc.part } : {}),
-  })
   return {
-    texts,
+    source: {
+      routes,
+      projects,
+      resources: serverless?.resources ?? {},
+      ...(serverless ? { legacy: serverless.legacy } : {}),
+      ...(legacySchedule ? { legacySchedule: legacySchedule.schedule } : {}),
+      ...(consumersPart.part ? { consumers: consumersPart.part } : {}),
+      ...(oidc.part ? { oidc: oidc.part } : {}),
+    },
     counts: {
       routes: routes.length,
       ...(serverless ? { resources: Object.keys(serverless.resources).length, legacyTokens: Object.keys(serverless.legacy.tokens).length } : {}),

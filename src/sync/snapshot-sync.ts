@@ -6,17 +6,13 @@
  * owner instead (src/sync/sync-run.ts, docs/scale.md).
  */
 import { inParallel } from '../util/in-parallel.js'
-import type { KeySetSource, LegacyPart, Resource, Route } from '../keyset/schema.js'
+import type { KeySetSource } from '../keyset/schema.js'
 import { writeKeySet, type KeySetKvWriter, type WriteKeySetResult } from '../keyset/writer.js'
 import { compileApiKeys, type IamSnapshot } from './compile-keys.js'
-import { ConsumerRegistry } from './consumer-registry.js'
-import { buildConsumersPart } from './consumers-part.js'
+import { readContextSource } from './context.js'
 import type { IamApi, IamRule } from './iam-api.js'
-import { buildOidcPart, currentOidcPart } from './oidc-jwks.js'
-import { OidcRegistry } from './oidc-registry.js'
-import { readLegacySchedule } from './legacy-schedule-registry.js'
 import { Registry, type RegistryKv } from './registry.js'
-import type { ServerlessApi, ServerlessProduct } from './serverless-api.js'
+import type { ServerlessApi } from './serverless-api.js'
 import { SYNC_STATUS_KEY, parseSyncStatus, statusNeedsWrite, type SyncStatus } from './status.js'
 
 /** What a sync in one invocation needs. */
@@ -45,9 +41,6 @@ export interface SnapshotSyncOutcome {
   write?: WriteKeySetResult
   statusWritten: boolean
 }
-
-const PRODUCTS: readonly ServerlessProduct[] = ['functions', 'containers']
-const KIND: Record<ServerlessProduct, Resource['kind']> = { functions: 'function', containers: 'container' }
 
 /**
  * One sync: read IAM, the serverless API and the gateway's registry (routes,
@@ -100,55 +93,25 @@ export async function syncSnapshot(deps: SnapshotSyncDependencies): Promise<Snap
 }
 
 async function buildSnapshot(deps: SnapshotSyncDependencies): Promise<{ snapshot: KeySetSource; counts: Record<string, number>; warnings: string[] }> {
-  const registry = new Registry(deps.kv)
-  const consumerRegistry = new ConsumerRegistry(deps.kv)
-  const [routes, consumers, credentials, issuers, legacySchedule] = await Promise.all([
-    registry.routes(),
-    consumerRegistry.allConsumers(),
-    consumerRegistry.allCredentials(),
-    new OidcRegistry(deps.kv).all(),
-    readLegacySchedule(deps.kv),
-  ])
-  const warnings: string[] = []
-  const iam = deps.apis ? await readIam(deps.apis, registry, routes) : undefined
-  if (!iam) warnings.push('IAM is not configured (no IAM_API_TOKEN): the key set holds routes, consumers and OIDC issuers only')
-  warnings.push(...(iam?.warnings ?? []))
-  const projects = iam?.projects ?? {}
-  for (const route of routes) {
-    const organizationId = route.target.organizationId ?? deps.apis?.organizationId
-    if (organizationId) projects[route.target.projectId] ??= organizationId
-  }
-
-  const unreadable = [...consumers.unreadable, ...credentials.unreadable, ...issuers.unreadable]
-  if (unreadable.length > 0) warnings.push(`${unreadable.length} registry value(s) unreadable and left out: ${unreadable.slice(0, 5).join(', ')}${unreadable.length > 5 ? ', …' : ''}`)
-  const consumersPart = buildConsumersPart(consumers.documents, credentials.documents, (deps.clock ?? Date.now)())
-  warnings.push(...consumersPart.warnings)
-  const oidc = await buildOidcPart(issuers.documents, {
-    ...(deps.jwksTimeoutMs === undefined ? {} : { timeoutMs: deps.jwksTimeoutMs }),
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    previous: () => currentOidcPart(deps.kv),
+  // IAM first: a sync that cannot read it fails on that call, before the serverless API's.
+  const iam = deps.apis ? await readIamKeys(deps.apis, new Registry(deps.kv)) : undefined
+  const context = await readContextSource({
+    kv: deps.kv,
+    serverless: deps.apis ? { api: deps.apis.serverless, organizationId: deps.apis.organizationId } : undefined,
+    jwksTimeoutMs: deps.jwksTimeoutMs,
+    fetch: deps.fetch,
+    clock: deps.clock,
   })
-  warnings.push(...oidc.warnings)
-
+  const warnings = iam ? iam.warnings : ['IAM is not configured (no IAM_API_TOKEN): the key set holds routes, consumers and OIDC issuers only']
   return {
-    snapshot: {
-      routes,
-      projects,
-      resources: iam?.resources ?? {},
-      ...(iam ? { legacy: iam.legacy } : {}),
-      ...(legacySchedule ? { legacySchedule: legacySchedule.schedule } : {}),
-      ...(consumersPart.part ? { consumers: consumersPart.part } : {}),
-      ...(oidc.part ? { oidc: oidc.part } : {}),
-      apiKeys: iam?.apiKeys ?? {},
-    },
-    counts: { ...iam?.counts, routes: routes.length, ...consumersPart.counts, ...oidc.counts, registryUnreadable: unreadable.length },
-    warnings,
+    snapshot: { ...context.source, apiKeys: iam?.apiKeys ?? {} },
+    counts: { ...iam?.counts, ...context.counts },
+    warnings: [...warnings, ...context.warnings],
   }
 }
 
-/** What IAM, the serverless API and the captured digests and keys contribute. */
-async function readIam(apis: NonNullable<SnapshotSyncDependencies['apis']>, registry: Registry, routes: readonly Route[]) {
+/** The API keys IAM holds, compiled with their grants and the captured digests. */
+async function readIamKeys(apis: NonNullable<SnapshotSyncDependencies['apis']>, registry: Registry) {
   const org = apis.organizationId
   const [apiKeys, applications, users, groups, policies] = await Promise.all([
     apis.iam.listApiKeys(org),
@@ -160,45 +123,8 @@ async function readIam(apis: NonNullable<SnapshotSyncDependencies['apis']>, regi
   const rules = new Map<string, IamRule[]>()
   await inParallel(policies, 6, async (policy) => void rules.set(policy.id, await apis.iam.listRules(policy.id)))
   const iam: IamSnapshot = { organizationId: org, apiKeys, applications, users, groups, policies, rules }
-
-  const resources: Record<string, Resource> = {}
-  const legacy: LegacyPart = { namespaces: {}, tokens: {} }
-  const projects: Record<string, string> = {}
-  const [captured, namespaceKeys] = await Promise.all([registry.capturedKeys(), registry.namespaceKeys()])
-  for (const product of PRODUCTS) {
-    const [namespaces, items] = await Promise.all([apis.serverless.listNamespaces(product, org), apis.serverless.listResources(product, org)])
-    const namespaceById = new Map(namespaces.map((ns) => [ns.id, ns]))
-    for (const ns of namespaces) {
-      projects[ns.project_id] = ns.organization_id
-      const pem = namespaceKeys.get(ns.id)?.publicKeyPem
-      legacy.namespaces[ns.id] = { kind: KIND[product], projectId: ns.project_id, ...(pem ? { publicKeyPem: pem } : {}) }
-    }
-    for (const item of items) {
-      const ns = namespaceById.get(item.namespace_id)
-      if (!ns) continue
-      resources[item.id] = {
-        kind: KIND[product],
-        name: item.name,
-        namespaceId: ns.id,
-        namespaceName: ns.name,
-        projectId: ns.project_id,
-        region: apis.serverless.region,
-        privacy: item.privacy === 'public' ? 'public' : 'private',
-      }
-    }
-    await inParallel(namespaces, 6, async (ns) => {
-      for (const token of await apis.serverless.listTokens(product, ns.id)) {
-        const resourceId = token.function_id ?? token.container_id ?? undefined
-        legacy.tokens[token.id] = { namespaceId: ns.id, ...(resourceId ? { resourceId } : {}), expiresAt: token.expires_at ?? null }
-      }
-    })
-  }
-
-  const compiled = compileApiKeys(iam, captured)
+  const compiled = compileApiKeys(iam, await registry.capturedKeys())
   return {
-    projects,
-    resources,
-    legacy,
     apiKeys: compiled.apiKeys,
     warnings: compiled.warnings,
     counts: {
@@ -209,9 +135,6 @@ async function readIam(apis: NonNullable<SnapshotSyncDependencies['apis']>, regi
       users: users.length,
       groups: groups.length,
       policies: policies.length,
-      routes: routes.length,
-      resources: Object.keys(resources).length,
-      legacyTokens: Object.keys(legacy.tokens).length,
     },
   }
 }
