@@ -105,7 +105,7 @@ describe('the edge Worker beside the control plane', () => {
     expect(seen.filter((s) => s.marker === marker)).toEqual([{ marker, credential: ORIGIN_AUTH_TOKEN, path: '/fn/hello' }])
   })
 
-  it.each([
+  it.each<{ name: string; headers: Record<string, string>; code: string; challenge: string }>([
     { name: 'no credential', headers: {}, code: 'credentials_missing', challenge: REALM },
     { name: 'an unknown key', headers: { 'x-auth-token': UNKNOWN_KEY }, code: 'api_key_unknown', challenge: `${REALM}, error="invalid_token", error_description="The API key is not known."` },
   ])('refuses $name as the control plane does (401 $code), and never reaches the origin', async ({ headers, code, challenge }) => {
