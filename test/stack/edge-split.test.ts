@@ -157,3 +157,23 @@ describe('the edge Worker beside the control plane', () => {
     expect(value.credentials.find((c) => c.routes.some((r) => r.route === 'apikey'))).toMatchObject({ kind: 'iam-api-key', calls: calls + 1, routes: [{ route: 'apikey', calls: calls + 1 }] })
   })
 })
+
+describe('the edge Worker without its control plane', () => {
+  it('answers 503 config_invalid naming CONTROL while the service binding is missing', async () => {
+    const edge = await workerOptions('wrangler.edge.toml')
+    const alone = new Miniflare({
+      modules: true,
+      script: await bundleWorker(repoFile('src/edge-worker.ts')),
+      compatibilityDate: edge.compatibilityDate ?? '2026-04-20',
+      kvNamespaces: edge.kvNamespaces ?? {},
+      bindings: { ...(edge.bindings as Record<string, string>), ORIGIN_AUTH_TOKEN },
+    })
+    try {
+      const res = (await alone.dispatchFetch(`http://edge.internal${ADMIN}/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })) as unknown as Response
+      expect(res.status).toBe(503)
+      expect(await res.json()).toMatchObject({ code: 'config_invalid', setting: 'CONTROL' })
+    } finally {
+      await alone.dispose()
+    }
+  })
+})
