@@ -10,7 +10,7 @@
  * no sync, no Cron: a smaller bundle and a faster cold start.
  */
 import { Hono } from 'hono/tiny'
-import { ADMIN_PREFIX } from './admin-prefix.js'
+import { ADMIN_PREFIX } from './keyset/validate-routes.js'
 import { SettingError, type GatewayEnv, type GatewaySettings } from './settings.js'
 import { gatewayParts, isolateApp, serveApp } from './worker-shell.js'
 

@@ -91,7 +91,7 @@ export interface AdminApiOptions {
 }
 
 /** Where the admin API lives; routes may not claim it. */
-export { ADMIN_PREFIX } from '../admin-prefix.js'
+export { ADMIN_PREFIX } from '../keyset/validate-routes.js'
 
 /**
  * The admin API the `edgegw` CLI uses (docs/admin-api.md): status and sync, API
