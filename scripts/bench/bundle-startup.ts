@@ -14,7 +14,7 @@
  *   same way, as the floor that workerd itself costs.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CREDENTIAL_ENCRYPTION_KEY, ORG, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv } from './fixtures.js'
@@ -58,10 +58,11 @@ export async function wranglerDryRun(outdir: string, config = 'wrangler.toml'): 
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
   const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)))
   clearTimeout(timer)
+  // The script is named after the entry: worker.js (wrangler.toml), edge-worker.js (wrangler.edge.toml).
   const match = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(output)
   if (code !== 0 || !match) throw new Error(`wrangler deploy --dry-run failed (${code}):\n${output.slice(-3000)}`)
   const { version } = JSON.parse(readFileSync(join(repo, 'node_modules/wrangler/package.json'), 'utf8')) as { version: string }
-  return { tool: `wrangler ${version} deploy --dry-run${config === 'wrangler.toml' ? '' : ` -c ${config}`}`, uploadKiB: Number(match[1]), gzipKiB: Number(match[2]), script: join(outdir, 'worker.js') }
+  return { tool: `wrangler ${version} deploy --dry-run${config === 'wrangler.toml' ? '' : ` -c ${config}`}`, uploadKiB: Number(match[1]), gzipKiB: Number(match[2]), script: join(outdir, readdirSync(outdir).find((f) => f.endsWith('.js'))!) }
 }
 
 async function firstOk(url: string, headers: Record<string, string>, deadlineMs: number): Promise<void> {
