@@ -2,22 +2,20 @@
  * The deployable gateway Worker (`wrangler deploy`): `fetch` serves the gateway
  * and, under `/__edgegw/admin/v1`, the admin API; `scheduled` (the Cron Trigger)
  * syncs the key set from the IAM API. Settings come from `wrangler.toml` vars,
- * credentials from Worker secrets.
+ * credentials from Worker secrets. Deployed beside the edge Worker
+ * (`src/edge-worker.ts`, wrangler.edge.toml), it is the control plane: the edge
+ * forwards the admin API here and counts usage into this Worker's ledger.
  */
 import { Hono } from 'hono/tiny'
 import { adminApi, ADMIN_PREFIX } from './admin/admin-api.js'
 import { adminAuth } from './admin/admin-auth.js'
-import { createGateway } from './gateway.js'
-import { kvKeySet } from './keyset/kv-key-set.js'
-import { EdgeAuthError } from './errors.js'
-import { problemResponse } from './middleware/problem.js'
-import { SettingError, type GatewayEnv, type GatewaySettings } from './settings.js'
-import { readWorkerConfig } from './worker-config.js'
+import { SettingError, type GatewaySettings } from './settings.js'
 import { apisFromEnv, iamApiAs } from './sync/from-env.js'
 import { Registry } from './sync/registry.js'
 import { startSync, syncAndWait } from './sync/start-sync.js'
 import { readSyncSettings, type SyncEnv } from './sync/sync-env.js'
-import { usageLedger, usageRecorder } from './usage/usage-binding.js'
+import { usageLedger } from './usage/usage-binding.js'
+import { gatewayParts, isolateApp, logConfigError, serveApp } from './worker-shell.js'
 
 export type { GatewayEnv } from './settings.js'
 export type { SyncEnv as WorkerEnv } from './sync/sync-env.js'
@@ -31,13 +29,7 @@ type Env = SyncEnv
 type App = Hono<{ Bindings: Env }>
 
 function buildApp(settings: GatewaySettings): App {
-  const keySet = kvKeySet<Env>((env) => env.KEYSET, {
-    memoryTtlSeconds: settings.memoryTtlSeconds,
-    maxStalenessSeconds: settings.maxStalenessSeconds,
-    maxSyncAgeSeconds: settings.maxSyncAgeSeconds,
-  })
-  // Counts per isolate, flushed to the USAGE ledger; no binding, no counting.
-  const usage = usageRecorder<GatewayEnv>((env) => env.USAGE, settings.usage)
+  const { keySet, usage, gateway } = gatewayParts<Env>(settings)
   const app: App = new Hono()
   const auth = adminAuth({
     keySet,
@@ -99,67 +91,14 @@ function buildApp(settings: GatewaySettings): App {
       { auth },
     ),
   )
-  app.route(
-    '/',
-    createGateway({
-      keySet,
-      originToken: (c) => (c.env as Env).ORIGIN_AUTH_TOKEN,
-      credentialEncryptionKey: (c) => (c.env as Env).CREDENTIAL_ENCRYPTION_KEY,
-      originTimeoutMs: settings.originTimeoutMs,
-      legacyTokens: settings.legacyTokens,
-      accessLog: settings.accessLog,
-      realm: settings.realm,
-      fullAccessAllowsInvoke: settings.fullAccessAllowsInvoke,
-      clientIpHeader: settings.clientIpHeader,
-      region: settings.region,
-      allowInsecureLoopbackOrigins: settings.allowInsecureLoopbackOrigins,
-      usage,
-    }),
-  )
+  app.route('/', gateway)
   return app
 }
 
-let built: { env: Env; key: string; settings: GatewaySettings; app: App } | undefined
-
-/**
- * One app per isolate, so its key-set store and memory cache live as long as the
- * isolate; rebuilt only if the settings change.
- * @throws {SettingError} while a var, secret or binding is missing or wrong.
- */
-function appFor(env: Env): { settings: GatewaySettings; app: App } {
-  if (built?.env === env) return built
-  const settings = readWorkerConfig(env)
-  const key = JSON.stringify(settings)
-  built = built?.key === key ? { ...built, env } : { env, key, settings, app: buildApp(settings) }
-  return built
-}
-
-let loggedConfigError: string | undefined
-
-/** Logs a configuration error once per isolate (its setting and requirement, never a value). */
-function logConfigError(error: SettingError, during: 'fetch' | 'scheduled'): void {
-  if (during === 'fetch' && loggedConfigError === error.message) return
-  loggedConfigError = error.message
-  console.error(JSON.stringify({ event: 'config_invalid', during, setting: error.setting, error: error.message }))
-}
-
-/** 503 `config_invalid`, naming the setting: a broken deployment says what to fix instead of a bare 500. */
-function configInvalid(error: SettingError): Response {
-  logConfigError(error, 'fetch')
-  return problemResponse(new EdgeAuthError('config_invalid', error.message, { setting: error.setting }), { realm: 'edge-auth-gateway', requestId: crypto.randomUUID() })
-}
+const appFor = isolateApp<Env, App>(buildApp)
 
 export default {
-  fetch(request, env, ctx) {
-    let app: App
-    try {
-      app = appFor(env).app
-    } catch (error) {
-      if (error instanceof SettingError) return configInvalid(error)
-      throw error
-    }
-    return app.fetch(request, env, ctx)
-  },
+  fetch: serveApp(appFor),
   async scheduled(_controller, env) {
     try {
       appFor(env)

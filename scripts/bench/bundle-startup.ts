@@ -3,7 +3,8 @@
  *
  * - size: `wrangler deploy --dry-run --outdir <tmp>`, the artefact `wrangler deploy`
  *   would upload (wrangler.toml has `minify = true`), and the "gzip:" figure
- *   wrangler prints;
+ *   wrangler prints; the same for the edge Worker (`-c wrangler.edge.toml`, the
+ *   data plane of a two-Worker deployment: docs/operations.md, "Two Workers");
  * - startup: that same `worker.js` in `workerd serve` with wrangler.toml's vars,
  *   its `KEYSET` binding on the in-config KV service (seeded with the bench key
  *   set) and secrets set; the time from spawning workerd until its socket
@@ -13,7 +14,7 @@
  *   same way, as the floor that workerd itself costs.
  */
 import { spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CREDENTIAL_ENCRYPTION_KEY, ORG, ORIGIN_AUTH_TOKEN, makeFixtures, seedKv } from './fixtures.js'
@@ -41,11 +42,11 @@ export interface StartupFigures {
 }
 
 /**
- * Builds the Worker as `wrangler deploy` would, into `outdir`.
+ * Builds the Worker of `config` (a wrangler file of the repository) as `wrangler deploy` would, into `outdir`.
  * @throws {Error} with wrangler's output when it fails or prints no size.
  */
-export async function wranglerDryRun(outdir: string): Promise<BundleFigures & { script: string }> {
-  const child = spawn(join(repo, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--outdir', outdir], {
+export async function wranglerDryRun(outdir: string, config = 'wrangler.toml'): Promise<BundleFigures & { script: string }> {
+  const child = spawn(join(repo, 'node_modules/.bin/wrangler'), ['deploy', '--dry-run', '--config', config, '--outdir', outdir], {
     cwd: repo,
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,10 +58,11 @@ export async function wranglerDryRun(outdir: string): Promise<BundleFigures & { 
   const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
   const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)))
   clearTimeout(timer)
+  // The script is named after the entry: worker.js (wrangler.toml), edge-worker.js (wrangler.edge.toml).
   const match = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(output)
   if (code !== 0 || !match) throw new Error(`wrangler deploy --dry-run failed (${code}):\n${output.slice(-3000)}`)
   const { version } = JSON.parse(readFileSync(join(repo, 'node_modules/wrangler/package.json'), 'utf8')) as { version: string }
-  return { tool: `wrangler ${version} deploy --dry-run`, uploadKiB: Number(match[1]), gzipKiB: Number(match[2]), script: join(outdir, 'worker.js') }
+  return { tool: `wrangler ${version} deploy --dry-run${config === 'wrangler.toml' ? '' : ` -c ${config}`}`, uploadKiB: Number(match[1]), gzipKiB: Number(match[2]), script: join(outdir, readdirSync(outdir).find((f) => f.endsWith('.js'))!) }
 }
 
 async function firstOk(url: string, headers: Record<string, string>, deadlineMs: number): Promise<void> {
@@ -82,13 +84,15 @@ async function firstOk(url: string, headers: Record<string, string>, deadlineMs:
  * Measures the size of the deployable Worker and the startup of it and of the bare proxy.
  * @throws {Error} when wrangler fails or the Worker does not answer 200.
  */
-export async function benchBundleAndStartup(options: { runs: number; log: (line: string) => void }): Promise<{ bundle: BundleFigures; startup: StartupFigures }> {
+export async function benchBundleAndStartup(options: { runs: number; log: (line: string) => void }): Promise<{ bundle: BundleFigures; edgeBundle: BundleFigures; startup: StartupFigures }> {
   const temp = tempDir('edgegw-startup-')
   const dir = temp.path
   const running: Workerd[] = []
   try {
     const { script, ...bundle } = await wranglerDryRun(join(dir, 'wrangler-out'))
     options.log(`  bundle: ${bundle.uploadKiB} KiB, gzip ${bundle.gzipKiB} KiB (${bundle.tool})`)
+    const { script: _edgeScript, ...edgeBundle } = await wranglerDryRun(join(dir, 'wrangler-out-edge'), 'wrangler.edge.toml')
+    options.log(`  edge Worker bundle: ${edgeBundle.uploadKiB} KiB, gzip ${edgeBundle.gzipKiB} KiB (${edgeBundle.tool})`)
     writeFileSync(join(dir, 'worker.js'), readFileSync(script))
     await bundleBenchWorkers(dir, ['origin.js', 'kv-service.js', 'bare-proxy.js'])
 
@@ -138,7 +142,7 @@ export async function benchBundleAndStartup(options: { runs: number; log: (line:
       bareFirst200Ms: round(bare.first, 1),
     }
     options.log(`  startup (median of ${options.runs}): gateway listens after ${startup.gatewayListenMs} ms, first 200 after ${startup.gatewayFirst200Ms} ms; bare proxy ${startup.bareListenMs} / ${startup.bareFirst200Ms} ms`)
-    return { bundle, startup }
+    return { bundle, edgeBundle, startup }
   } finally {
     for (const w of running.reverse()) await w.stop()
     temp.done()

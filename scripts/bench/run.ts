@@ -83,8 +83,9 @@ if (only) {
   process.exit(0)
 }
 log('\n[1/4] Worker bundle and startup')
-const { bundle, startup } = await benchBundleAndStartup({ runs: quick ? 2 : 5, log })
+const { bundle, edgeBundle, startup } = await benchBundleAndStartup({ runs: quick ? 2 : 5, log })
 results.bundle = bundle
+results.edgeBundle = edgeBundle
 results.startup = startup
 
 log(`\n[2/4] Request path: ${settings.rounds} round(s), variants interleaved; ${settings.throughputSeconds} s closed loop (${settings.connections} connections), ${settings.latencySeconds} s at a fixed rate`)
@@ -107,6 +108,7 @@ log(`refused requests that reached the origin: ${rp.originRequestsDuringRefused}
 log(`KV reads during the closed-loop runs: ${rp.variants.map((v) => `${v.letter} ${v.kvReadsPerRequest < 0.001 ? `${Math.round(v.kvReadsPerRequest * v.rounds.reduce((n, x) => n + x.throughput.requests, 0))} in all` : `${v.kvReadsPerRequest.toFixed(2)}/req`}`).join(', ')}`)
 log(`CPU during the rounds, cores on average of ${cpus().length}: this benchmark ${rp.machine.benchCores.toFixed(2)}, other processes ${rp.machine.otherCores.toFixed(2)}, stolen by the hypervisor ${rp.machine.stealCores.toFixed(2)}${rp.machine.otherCores > 0.2 ? ' (others competed for the cores: throughput and latency are noisy, CPU µs/req much less)' : ''}`)
 log(`\n== Worker ==\nbundle: ${bundle.uploadKiB} KiB, ${bundle.gzipKiB} KiB gzip (${bundle.tool})`)
+log(`edge Worker bundle: ${edgeBundle.uploadKiB} KiB, ${edgeBundle.gzipKiB} KiB gzip (${edgeBundle.tool})`)
 log(`startup (median of ${startup.runs}): listening ${startup.gatewayListenMs} ms, first 200 ${startup.gatewayFirst200Ms} ms after spawn; bare proxy ${startup.bareListenMs} / ${startup.bareFirst200Ms} ms`)
 log('\n== Verification cost (µs per verification, workerd) ==')
 log(verifyTable(results.verifyCost))

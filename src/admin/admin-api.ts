@@ -2,7 +2,6 @@ import { Hono } from 'hono/tiny'
 import type { Context, MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { LegacyTokenPolicy } from '../authz/legacy-policy.js'
-import { RESERVED_PREFIX } from '../keyset/validate-routes.js'
 import { readManifest, type KeySetKvWriter } from '../keyset/writer.js'
 import { requestIdOf } from '../middleware/edge-auth.js'
 import { ApiCallError } from '../sync/api-error.js'
@@ -92,7 +91,7 @@ export interface AdminApiOptions {
 }
 
 /** Where the admin API lives; routes may not claim it. */
-export const ADMIN_PREFIX = `${RESERVED_PREFIX}/admin/v1`
+export { ADMIN_PREFIX } from '../keyset/validate-routes.js'
 
 /**
  * The admin API the `edgegw` CLI uses (docs/admin-api.md): status and sync, API

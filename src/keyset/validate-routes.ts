@@ -5,6 +5,12 @@ import { routePrefixNormalForm } from '../http/normalize-path.js'
 export const RESERVED_PREFIX = '/__edgegw'
 
 /**
+ * Where the admin API lives (`src/admin/admin-api.ts`); here, below it, so that the
+ * edge Worker forwards the prefix to the control plane without importing the admin API.
+ */
+export const ADMIN_PREFIX = `${RESERVED_PREFIX}/admin/v1`
+
+/**
  * Checks a route table as a whole: unique ids; every path prefix in the normal
  * form request paths are matched in (so `/%7Ealice`, which no request could
  * match, is refused with its normal form `/~alice`, and `/a;b` as a form origins
