@@ -121,7 +121,7 @@ export function verdicts(results: Omit<BenchResults, 'targets'>): TargetVerdict[
   }
   if (results.bundle) {
     const g = results.bundle.gzipKiB
-    out.push({ target: 'Worker bundle ≤ 64 KiB gzip', subject: 'src/worker.ts as wrangler deploys it', value: `${g} KiB`, met: g <= 64, margin: `${(64 - g).toFixed(2)} KiB` })
+    out.push({ target: 'single Worker (control plane) bundle ≤ 80 KiB gzip', subject: 'src/worker.ts as wrangler.toml deploys it', value: `${g} KiB`, met: g <= 80, margin: `${(80 - g).toFixed(2)} KiB` })
   }
   if (results.edgeBundle) {
     const g = results.edgeBundle.gzipKiB
