@@ -5,6 +5,24 @@ import { defineConfig } from 'vitest/config'
 const FLOW_ORGANIZATION_ID = '7a1e0c55-2f4b-4d1a-9c3e-5b6d7e8f9a01'
 
 /**
+ * The bindings of the gateway Worker run against the IAM emulator that
+ * test/support/emulator-global-setup.ts starts (the `flow` and `scale` projects).
+ */
+function againstEmulator(inject: (key: 'emulatorUrl' | 'emulatorAdminSecret') => string): Record<string, string> {
+  return {
+    IAM_API_URL: inject('emulatorUrl'),
+    IAM_API_TOKEN: inject('emulatorAdminSecret'),
+    SCW_ORGANIZATION_ID: FLOW_ORGANIZATION_ID,
+    IAM_API_ATTEMPTS: '2',
+    ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
+    ADMIN_TOKEN: 'test-admin-bootstrap-token-5d2a',
+    ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
+    EMULATOR_URL: inject('emulatorUrl'),
+    EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
+  }
+}
+
+/**
  * workerd's own diagnostics that the Workers pool writes straight to stderr: a test
  * runner's WebSocket closing at the end of each file, the refused connections and
  * lost origins that tests provoke on purpose, a WebCrypto probe, and the native
@@ -128,15 +146,7 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: {
-                IAM_API_URL: inject('emulatorUrl'),
-                IAM_API_TOKEN: inject('emulatorAdminSecret'),
-                SCW_ORGANIZATION_ID: FLOW_ORGANIZATION_ID,
-                IAM_API_ATTEMPTS: '2',
-                ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
-                ADMIN_TOKEN: 'test-admin-bootstrap-token-5d2a',
-                ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
-                EMULATOR_URL: inject('emulatorUrl'),
-                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
+                ...againstEmulator(inject),
                 // A small budget: a few thousand keys take several steps of each kind.
                 SYNC_STEP_SUBREQUESTS: '24',
                 SYNC_LOG_STEPS: 'true',
@@ -164,15 +174,7 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
               bindings: {
-                IAM_API_URL: inject('emulatorUrl'),
-                IAM_API_TOKEN: inject('emulatorAdminSecret'),
-                SCW_ORGANIZATION_ID: FLOW_ORGANIZATION_ID,
-                IAM_API_ATTEMPTS: '2',
-                ORIGIN_AUTH_TOKEN: 'test-origin-credential-0f3c',
-                ADMIN_TOKEN: 'test-admin-bootstrap-token-5d2a',
-                ALLOW_INSECURE_LOOPBACK_ORIGINS: 'true',
-                EMULATOR_URL: inject('emulatorUrl'),
-                EMULATOR_ADMIN_SECRET: inject('emulatorAdminSecret'),
+                ...againstEmulator(inject),
                 SYNC_LOG_STEPS: 'true',
                 SYNC_WAIT_SECONDS: '600',
                 SCALE_KEYS: process.env.SCALE_KEYS ?? '100000',

@@ -24,19 +24,8 @@ export interface Problem {
  * ```
  */
 export function problemJson(problem: Problem, headers: Record<string, string> = {}): Response {
-  const body = {
-    type: `urn:edge-auth-gateway:problem:${problem.code}`,
-    title: problem.title,
-    status: problem.status,
-    code: problem.code,
-    detail: problem.detail,
-    ...problem.extensions,
-    request_id: problem.requestId,
-  }
-  return new Response(JSON.stringify(body), {
-    status: problem.status,
-    headers: { ...headers, 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'x-request-id': problem.requestId },
-  })
+  const { requestId, ...rest } = problem
+  return preparedProblemJson(rest, headers)(requestId)
 }
 
 /**

@@ -148,7 +148,7 @@ export async function writeKeySet(kv: KeySetKvWriter, snapshot: KeySetSource, op
   for (const [prefix, keys] of [...shardKeys].sort(([a], [b]) => a.localeCompare(b))) {
     shards[prefix] = (await addPart(canonicalJson({ keys })))!
   }
-  const snapshotId = (await sha256Hex(canonicalJson({ config: configHash, legacy: legacyHash, consumers: consumersHash, oidc: oidcHash, prefixLength, shards }))).slice(0, 32)
+  const snapshotId = await snapshotIdOf({ config: configHash!, legacy: legacyHash, consumers: consumersHash, oidc: oidcHash }, prefixLength, shards)
 
   const concurrency = options.concurrency ?? 6
   const putParts = (hashes: readonly string[]) => inParallel(hashes, concurrency, (hash) => kv.put(kvKeys.part(hash), parts.get(hash)!))
@@ -221,8 +221,16 @@ export async function readManifest(kv: Pick<KeySetKvWriter, 'get'>): Promise<Man
   return parseStored(ManifestSchema, await kv.get(kvKeys.manifest, { type: 'text' }))
 }
 
+/**
+ * A snapshot's id: a hash of its parts' hashes and its shard map. The one formula for
+ * `writeKeySet` and the key-set owner (owner/commit.ts), so the same content has the same id.
+ */
+export async function snapshotIdOf(parts: { config: string; legacy?: string | undefined; consumers?: string | undefined; oidc?: string | undefined }, prefixLength: number, shards: Record<string, string>): Promise<string> {
+  return (await sha256Hex(canonicalJson({ config: parts.config, legacy: parts.legacy, consumers: parts.consumers, oidc: parts.oidc, prefixLength, shards }))).slice(0, 32)
+}
+
 /** The hashes of every part in KV: one `list` per 1,000. */
-async function storedParts(kv: Pick<KeySetKvWriter, 'list'>): Promise<Set<string>> {
+export async function storedParts(kv: Pick<KeySetKvWriter, 'list'>): Promise<Set<string>> {
   const prefix = kvKeys.part('')
   const listed = new Set<string>()
   let cursor: string | undefined

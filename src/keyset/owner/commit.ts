@@ -4,12 +4,11 @@
  * the parts it stops naming retired, to be deleted by the collector once no reader
  * can still hold a manifest that names them.
  */
-import { parseStored } from '../../util/stored-json.js'
 import { canonicalJson } from '../canonical-json.js'
 import { sha256Hex } from '../digest.js'
 import { kvKeys } from '../kv-keys.js'
-import { KEYSET_SCHEMA_VERSION, ManifestSchema, type Manifest } from '../schema.js'
-import { referencedParts } from '../writer.js'
+import { KEYSET_SCHEMA_VERSION, type Manifest } from '../schema.js'
+import { readManifest, referencedParts, snapshotIdOf, storedParts } from '../writer.js'
 import type { CaptureEntry } from './records.js'
 import { keyCount, putPart, type OwnerKv, type ShardPlan } from './shards.js'
 import { readMeta, writeMeta } from './schema.js'
@@ -36,11 +35,6 @@ export interface SwitchResult {
 /** The committed manifest, as the owner last switched it. */
 export function committedManifest(sql: SqlStorage): Manifest | undefined {
   return readMeta<Manifest>(sql, 'manifest')
-}
-
-/** The snapshot id: a hash of the parts and the prefix length, as `writeKeySet` computes it. */
-export async function snapshotIdOf(parts: SnapshotParts, prefixLength: number, shards: Record<string, string>): Promise<string> {
-  return (await sha256Hex(canonicalJson({ config: parts.config, legacy: parts.legacy, consumers: parts.consumers, oidc: parts.oidc, prefixLength, shards }))).slice(0, 32)
 }
 
 /** KV refuses more than one write a second to a key: the manifest is never written faster. */
@@ -72,11 +66,6 @@ async function switchTo(sql: SqlStorage, kv: OwnerKv, next: Manifest, stored: Ma
   writeMeta(sql, 'manifest', next)
 }
 
-/** The manifest KV holds now (1 read); `undefined` when absent or unreadable. */
-export async function storedManifest(kv: OwnerKv): Promise<Manifest | undefined> {
-  return parseStored(ManifestSchema, await kv.get(kvKeys.manifest, { type: 'text' }))
-}
-
 /**
  * Commits what the run holding the lease built: the shards of its plan over the
  * committed ones, and its other parts. Writes the manifest only when the snapshot
@@ -99,7 +88,7 @@ export async function commitRun(
   }
   const sorted = Object.fromEntries(Object.entries(shards).sort(([a], [b]) => a.localeCompare(b)))
   const snapshotId = await snapshotIdOf(parts, plan.prefixLength, sorted)
-  const stored = await storedManifest(kv)
+  const stored = await readManifest(kv)
   const count = keyCount(sql)
   const result: SwitchResult = { changed: committed?.snapshotId !== snapshotId, manifestWritten: false, snapshotId, apiKeys: count, shards: Object.keys(sorted).length }
   if (result.changed || stored?.snapshotId !== snapshotId) {
@@ -187,14 +176,7 @@ export async function patchOut(sql: SqlStorage, kv: OwnerKv, removed: readonly C
  */
 export async function verifyParts(sql: SqlStorage, kv: OwnerKv): Promise<{ missing: string[] }> {
   const committed = committedManifest(sql)
-  const prefix = kvKeys.part('')
-  const listed = new Set<string>()
-  let cursor: string | undefined
-  do {
-    const page = await kv.list({ prefix, ...(cursor ? { cursor } : {}) })
-    for (const { name } of page.keys) listed.add(name.slice(prefix.length))
-    cursor = page.list_complete ? undefined : page.cursor
-  } while (cursor)
+  const listed = await storedParts(kv)
   for (const { hash } of sql.exec<{ hash: string }>('SELECT hash FROM parts WHERE retired_at IS NOT NULL').toArray()) {
     if (!listed.has(hash)) sql.exec('DELETE FROM parts WHERE hash = ?', hash)
   }
