@@ -93,9 +93,13 @@ export function generateSecret(algorithm: 'HS256' | 'HS384' | 'HS512'): string {
   return base64url.encode(crypto.getRandomValues(new Uint8Array(HMAC_MIN_BYTES[algorithm])))
 }
 
-/** 24 random bytes, base64url: 32 URL-safe characters. */
+/**
+ * 16 random bytes as 32 lowercase hex characters (128 bits), as Kong generates a JWT
+ * credential's key. Never base64url: a key starting with `-` would read as an option
+ * in `edgegw jwt update <consumer> <key>`.
+ */
 function randomKey(): string {
-  return base64url.encode(crypto.getRandomValues(new Uint8Array(24)))
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 }
 
 function givenSecret(secret: string, isBase64: boolean, algorithm: 'HS256' | 'HS384' | 'HS512'): Uint8Array {

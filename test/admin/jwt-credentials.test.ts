@@ -11,7 +11,8 @@ import { CERTIFICATE_PEM, ED448_SPKI_PEM, RSA_1024_SPKI_PEM, RSA_PKCS1_PEM, keyP
 
 type Asymmetric = Exclude<ConsumerAlgorithm, 'HS256' | 'HS384' | 'HS512'>
 const HMAC_BYTES = { HS256: 32, HS384: 48, HS512: 64 } as const
-const KEY_SHAPE = /^[A-Za-z0-9_-]{32}$/
+// Hex, as Kong generates it: a base64url key could start with '-' and read as a CLI option.
+const KEY_SHAPE = /^[0-9a-f]{32}$/
 
 let consumerId: string
 
